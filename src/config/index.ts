@@ -1,0 +1,197 @@
+// Application configuration: parsed and validated once from the environment and the mapping file, then frozen.
+import { hostname } from 'node:os';
+import { parseDuration } from '../domain/durations';
+import type { ProtectionPolicy } from '../domain/types';
+import { ConfigError, loadPrefixMapping, type PrefixEntry } from './prefix-mapping';
+
+export {
+  ConfigError,
+  loadPrefixMapping,
+  parsePrefixMapping,
+  type PolicyOverrides,
+  type PrefixEntry,
+} from './prefix-mapping';
+
+export type CloudflareAuth = { kind: 'token'; token: string } | { kind: 'key'; email: string; key: string };
+
+export interface AppConfig {
+  cloudflare: { accountId: string; auth: CloudflareAuth; baseUrl: string; timeoutMs: number; graphqlRowLimit: number };
+  /** null when notifications are not configured (logged once at start). */
+  telegram: { botToken: string; chatId: string; baseUrl: string; timeoutMs: number } | null;
+  prefixMappingFile: string;
+  prefixes: PrefixEntry[];
+  /** Defaults every prefix inherits; per-prefix overrides come from the mapping file. */
+  policy: ProtectionPolicy;
+  databasePath: string;
+  taskQueue: string;
+  logLevel: string;
+  notifyFooter: string;
+  host: string;
+  /** Secret values, for redaction in logs and error texts. */
+  secrets: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULTS = {
+  CLOUDFLARE_API_BASE_URL: 'https://api.cloudflare.com/client/v4',
+  TELEGRAM_API_BASE_URL: 'https://api.telegram.org',
+  PREFIX_MAPPING_FILE: 'config/prefix_mapping.json',
+  DATABASE_PATH: 'db/magic_transit.db',
+  TEMPORAL_TASK_QUEUE: 'mt-autowithdraw',
+  CALM_PERIOD: '15m',
+  CHECK_INTERVAL: '60s',
+  ATTACK_LOOKBACK: '5m',
+  READVERTISE_COOLDOWN: '15m',
+  MIN_ADVERTISED_DURATION: '15m',
+  TELEMETRY_LOST_ALERT_AFTER: '5m',
+  TELEMETRY_MAX_AGE: '3m',
+  MIN_DROPPED_PACKETS: '5000',
+  MIN_DROPPED_BITS: '10000000',
+  CLOUDFLARE_TIMEOUT: '15s',
+  TELEGRAM_TIMEOUT: '10s',
+  GRAPHQL_ROW_LIMIT: '10000',
+  LOG_LEVEL: 'info',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads everything the worker needs; throws one ConfigError naming every bad setting. */
+export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: boolean } = {}): AppConfig {
+  const problems: string[] = [];
+  const get = (name: keyof typeof DEFAULTS): string => nonEmpty(env[name]) ?? DEFAULTS[name];
+
+  const duration = (name: keyof typeof DEFAULTS, min = 1): number => {
+    try {
+      const ms = parseDuration(get(name));
+      if (ms < min) throw new Error(`must be at least ${min}ms`);
+      return ms;
+    } catch (err) {
+      problems.push(`${name}=${get(name)}: ${(err as Error).message}`);
+      return parseDuration(DEFAULTS[name]);
+    }
+  };
+  const count = (name: keyof typeof DEFAULTS): number => {
+    const raw = get(name);
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${name}=${raw}: must be a whole number ≥ 0`);
+      return Number(DEFAULTS[name]);
+    }
+    return Number(raw.trim());
+  };
+  const url = (name: keyof typeof DEFAULTS): string => {
+    const raw = get(name).replace(/\/+$/, '');
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be http(s)');
+      if (u.username || u.password) throw new Error('must not contain credentials');
+    } catch (err) {
+      problems.push(`${name}=${raw}: not a usable URL (${(err as Error).message})`);
+    }
+    return raw;
+  };
+
+  const accountId = nonEmpty(env.CLOUDFLARE_ACCOUNT_ID);
+  const token = nonEmpty(env.CLOUDFLARE_API_TOKEN);
+  const email = nonEmpty(env.CLOUDFLARE_EMAIL);
+  const apiKey = nonEmpty(env.CLOUDFLARE_API_KEY);
+  const requireCf = opts.requireCloudflare ?? true;
+  let auth: CloudflareAuth = { kind: 'token', token: '' };
+  if (token) auth = { kind: 'token', token };
+  else if (email && apiKey) auth = { kind: 'key', email, key: apiKey };
+  else if (requireCf) {
+    problems.push(
+      email || apiKey
+        ? 'CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY must be set together (or set CLOUDFLARE_API_TOKEN instead)'
+        : 'CLOUDFLARE_API_TOKEN is not set (or set CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)',
+    );
+  }
+  if (!accountId && requireCf) problems.push('CLOUDFLARE_ACCOUNT_ID is not set');
+  else if (accountId && !/^[A-Za-z0-9]{1,32}$/.test(accountId)) {
+    problems.push('CLOUDFLARE_ACCOUNT_ID must be a Cloudflare account ID (up to 32 letters and digits)');
+  }
+
+  const botToken = nonEmpty(env.TELEGRAM_BOT_TOKEN);
+  const chatId = nonEmpty(env.TELEGRAM_CHAT_ID);
+  if (Boolean(botToken) !== Boolean(chatId)) {
+    problems.push(
+      botToken
+        ? 'TELEGRAM_CHAT_ID is not set (TELEGRAM_BOT_TOKEN is)'
+        : 'TELEGRAM_BOT_TOKEN is not set (TELEGRAM_CHAT_ID is)',
+    );
+  }
+  if (botToken && !/^\d+:[A-Za-z0-9_-]+$/.test(botToken))
+    problems.push('TELEGRAM_BOT_TOKEN does not look like a bot token (<id>:<secret>)');
+  if (chatId && !/^(-?\d+|@[A-Za-z0-9_]{5,})$/.test(chatId))
+    problems.push(`TELEGRAM_CHAT_ID=${chatId}: must be a numeric chat id or @channelname`);
+
+  const policy: ProtectionPolicy = {
+    calmPeriodMs: duration('CALM_PERIOD'),
+    checkIntervalMs: duration('CHECK_INTERVAL', 100),
+    lookbackMs: duration('ATTACK_LOOKBACK', 1000),
+    readvertiseCooldownMs: duration('READVERTISE_COOLDOWN', 0),
+    minAdvertisedMs: duration('MIN_ADVERTISED_DURATION', 0),
+    telemetryLostAlertMs: duration('TELEMETRY_LOST_ALERT_AFTER', 0),
+    maxDataAgeMs: duration('TELEMETRY_MAX_AGE', 1000),
+    minDroppedPackets: count('MIN_DROPPED_PACKETS'),
+    minDroppedBits: count('MIN_DROPPED_BITS'),
+  };
+  const cloudflareTimeout = duration('CLOUDFLARE_TIMEOUT', 100);
+  const telegramTimeout = duration('TELEGRAM_TIMEOUT', 100);
+  const rowLimit = count('GRAPHQL_ROW_LIMIT');
+  if (rowLimit < 1) problems.push('GRAPHQL_ROW_LIMIT must be at least 1');
+  const cfBase = url('CLOUDFLARE_API_BASE_URL');
+  const tgBase = url('TELEGRAM_API_BASE_URL');
+  const logLevel = get('LOG_LEVEL').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: must be one of ${LOG_LEVELS.join(', ')}`);
+  const taskQueue = get('TEMPORAL_TASK_QUEUE');
+
+  const mappingFile = get('PREFIX_MAPPING_FILE');
+  let prefixes: PrefixEntry[] = [];
+  try {
+    prefixes = loadPrefixMapping(mappingFile);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const secrets = [token, apiKey, botToken].filter((s): s is string => Boolean(s));
+  return deepFreeze({
+    cloudflare: {
+      accountId: accountId ?? '',
+      auth,
+      baseUrl: cfBase,
+      timeoutMs: cloudflareTimeout,
+      graphqlRowLimit: rowLimit,
+    },
+    telegram: botToken && chatId ? { botToken, chatId, baseUrl: tgBase, timeoutMs: telegramTimeout } : null,
+    prefixMappingFile: mappingFile,
+    prefixes,
+    policy,
+    databasePath: get('DATABASE_PATH'),
+    taskQueue,
+    logLevel,
+    notifyFooter: nonEmpty(env.NOTIFY_FOOTER) ?? 'mt-autowithdraw · Cloudflare Magic Transit',
+    host: nonEmpty(env.SERVER_NAME) ?? hostname(),
+    secrets,
+  });
+}
+
+/** The effective policy of one prefix: defaults plus the mapping file's overrides. */
+export function policyFor(config: Pick<AppConfig, 'policy'>, entry: PrefixEntry): ProtectionPolicy {
+  return { ...config.policy, ...entry.overrides };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
