@@ -132,7 +132,7 @@ describe('prefix mapping file', () => {
       'x.json',
     );
     assert.deepEqual(entries[0]?.overrides, { calmPeriodMs: 1_200_000, minDroppedBits: 1 });
-    const policy = policyFor(loadConfig(baseEnv()), entries[0]!);
+    const policy = policyFor(loadConfig(baseEnv()), entries[0]);
     assert.equal(policy.calmPeriodMs, 1_200_000);
     assert.equal(policy.minDroppedPackets, 5000);
   });
