@@ -27,6 +27,8 @@ export interface WithdrawalRecordInput {
   attackEndedAtMs: number | null;
   calmMs: number;
   peak: PeakStats | null;
+  /** Peak dropped packets per second, when the caller knows it (attack_events.packets_per_second; else NULL). */
+  peakPps?: number | null;
   notes: string;
   /** Extra JSON kept in attack_events.raw_payload. */
   details: Record<string, unknown>;
