@@ -1,0 +1,22 @@
+// All activities of the worker, built from their dependencies; workflows import only the types.
+import { createCloudflareActivities, type CloudflareActivityDeps } from './cloudflare';
+import { createNotifyActivities, type NotifyActivityDeps } from './notify';
+import { createRecordActivities, type RecordActivityDeps } from './records';
+import { createTrafficActivities, type TrafficActivityDeps } from './traffic';
+
+export type ActivityDeps = CloudflareActivityDeps & TrafficActivityDeps & RecordActivityDeps & NotifyActivityDeps;
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createCloudflareActivities(deps),
+    ...createTrafficActivities(deps),
+    ...createRecordActivities(deps),
+    ...createNotifyActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { CloudflareActivities, PrefixSnapshot, ProtectionSettings, ChangeResult } from './cloudflare';
+export type { TrafficActivities, MeasureInput } from './traffic';
+export type { RecordActivities } from './records';
+export type { NotifyActivities } from './notify';

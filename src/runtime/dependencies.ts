@@ -1,0 +1,114 @@
+// Builds everything activities need from the validated configuration: database, Cloudflare, Telegram, notifier.
+import { createActivities, type Activities } from '../activities';
+import { createPrefixRegistry, digestOf, type PrefixRegistry } from '../activities/prefix-registry';
+import { policyFor, type AppConfig } from '../config';
+import { createRecords, migrateDatabase, openDatabase, type DatabaseHandle } from '../db';
+import type { Records } from '../db/types';
+import {
+  createCloudflareClient,
+  createDroppedTrafficBatcher,
+  type CloudflareClient,
+  type DroppedTrafficBatcher,
+} from '../integrations/cloudflare';
+import { createTelegramClient } from '../integrations/telegram';
+import type { TelegramApi } from '../integrations/telegram/types';
+import type { Logger } from '../logger';
+import { createNotifier, type Notifier } from '../notifications/notifier';
+import { renderNotification, splitForTelegram } from '../notifications/templates';
+
+export interface Dependencies {
+  config: AppConfig;
+  database: DatabaseHandle;
+  records: Records;
+  registry: PrefixRegistry;
+  cloudflare: CloudflareClient;
+  droppedTraffic: DroppedTrafficBatcher;
+  telegram: TelegramApi | null;
+  notifier: Notifier;
+  activities: Activities;
+  close(): void;
+}
+
+export function buildDependencies(config: AppConfig, logger: Logger, opts: { now?: () => number } = {}): Dependencies {
+  const database = openDatabase(config.databasePath);
+  try {
+    const report = migrateDatabase(database);
+    if (report.applied.length || report.addedColumns.length || report.adopted) {
+      logger.info(
+        {
+          applied: report.applied,
+          adopted: report.adopted,
+          addedColumns: report.addedColumns.map((c) => `${c.table}.${c.column}`),
+        },
+        `database ${config.databasePath} migrated`,
+      );
+    }
+    for (const w of report.warnings) logger.warn(`database: ${w}`);
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  const records = createRecords(database, { now: opts.now });
+  const registry = createPrefixRegistry(
+    config.prefixes.map((entry) => {
+      const identity = {
+        cidr: entry.cidr,
+        description: entry.description,
+        parentPrefixId: entry.parentPrefixId,
+        bgpPrefixId: entry.bgpPrefixId,
+      };
+      const policy = policyFor(config, entry);
+      return { identity, policy, configLocked: entry.locked, digest: digestOf([identity, policy, entry.locked]) };
+    }),
+  );
+  const cloudflare = createCloudflareClient({
+    accountId: config.cloudflare.accountId,
+    auth: config.cloudflare.auth,
+    baseUrl: config.cloudflare.baseUrl,
+    timeoutMs: config.cloudflare.timeoutMs,
+    graphqlRowLimit: config.cloudflare.graphqlRowLimit,
+  });
+  const droppedTraffic = createDroppedTrafficBatcher(cloudflare, () => registry.all().map((p) => p.identity.cidr), {
+    // One answer per cycle window; later cycles ask about a different window anyway.
+    cacheTtlMs: config.policy.checkIntervalMs,
+    now: opts.now,
+  });
+  const telegram = config.telegram
+    ? createTelegramClient({
+        botToken: config.telegram.botToken,
+        baseUrl: config.telegram.baseUrl,
+        timeoutMs: config.telegram.timeoutMs,
+      })
+    : null;
+  if (!telegram)
+    logger.warn(
+      'Telegram is not configured (TELEGRAM_BOT_TOKEN / TELEGRAM_CHAT_ID): notifications are recorded as skipped',
+    );
+  const notifier = createNotifier({
+    records,
+    telegram: telegram && config.telegram ? { api: telegram, chatId: config.telegram.chatId } : null,
+    render: (n) => splitForTelegram(renderNotification(n, { footer: config.notifyFooter })),
+    now: opts.now,
+  });
+  const activities = createActivities({
+    rest: cloudflare,
+    registry,
+    checkIntervalMs: config.policy.checkIntervalMs,
+    droppedTraffic,
+    records,
+    notifier,
+    now: opts.now,
+  });
+  return {
+    config,
+    database,
+    records,
+    registry,
+    cloudflare,
+    droppedTraffic,
+    telegram,
+    notifier,
+    activities,
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,55 @@
+// Temporal plumbing shared by the worker and the clients: envconfig connection, SDK logs into pino, supervisor start.
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { temporalLoggerFor, type Logger } from '../logger';
+import { SUPERVISOR_WORKFLOW_ID } from '../workflows/ids';
+import type { ProtectionSupervisor } from '../workflows/supervisor';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/** Connection settings by the SDK's envconfig conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles). */
+export function temporalConnectConfig(): ReturnType<typeof loadClientConnectConfig> & { namespace: string } {
+  const cfg = loadClientConnectConfig();
+  return { ...cfg, namespace: cfg.namespace ?? 'default' };
+}
+
+export function describeTarget(cfg: ReturnType<typeof temporalConnectConfig>): TemporalTarget {
+  return { address: cfg.connectionOptions.address ?? 'localhost:7233', namespace: cfg.namespace };
+}
+
+let installed = false;
+
+/** Routes SDK, workflow and activity logs (and Core's native logs) into our pino logger. Once per process. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    logger: temporalLoggerFor(logger.child({ component: 'temporal' })),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
+  });
+}
+
+export async function connectTemporal(): Promise<{ connection: NativeConnection; client: Client; namespace: string }> {
+  const cfg = temporalConnectConfig();
+  const connection = await NativeConnection.connect(cfg.connectionOptions);
+  const client = new Client({ connection, namespace: cfg.namespace });
+  return { connection, client, namespace: cfg.namespace };
+}
+
+/** Starts the supervisor unless it already runs (idempotent: its ID is fixed). */
+export async function ensureSupervisor(
+  client: Client,
+  taskQueue: string,
+): Promise<WorkflowHandle<typeof ProtectionSupervisor>> {
+  return client.workflow.start<typeof ProtectionSupervisor>('ProtectionSupervisor', {
+    workflowId: SUPERVISOR_WORKFLOW_ID,
+    taskQueue,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'Keeps one PrefixProtection workflow per advertised prefix',
+  });
+}

@@ -1,0 +1,3 @@
+// The workflows the worker runs (workflowsPath entry); children live in the same bundle as their parent.
+export { PrefixProtection } from './prefix-protection';
+export { ProtectionSupervisor } from './supervisor';
