@@ -98,7 +98,9 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     s.cycles++;
 
     const observation = await measure(s.lastCycleAtMs);
-    const ctx = stepContext();
+    // The observation describes the window ending at the cycle time: step the engine at that time, so calm
+    // accrues in exact intervals whatever the activity's latency.
+    const ctx = stepContext(s.lastCycleAtMs);
     const result = stepCalm(s.calm, observation, ctx);
     s.calm = result.state;
     await recordCalmStatus();
@@ -404,10 +406,10 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     return s.phase === 'protecting' && s.live?.advertised === false && s.live.observedAtMs >= s.episodeStartedAtMs;
   }
 
-  function stepContext(): StepContext {
+  function stepContext(nowMs = Date.now()): StepContext {
     const locked = (s.live?.locked ?? false) || (s.settings?.configLocked ?? false);
     return {
-      nowMs: Date.now(),
+      nowMs,
       policy: settings().policy,
       held: false,
       locked,

@@ -1,6 +1,6 @@
 // One Temporal test server per suite, from the binaries the project's scripts installed; workflows bundled once.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, timeSkippingExecutable } from '../../src/runtime/temporal-binaries';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
@@ -46,8 +46,26 @@ export async function eventually<T>(
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${lastErr instanceof Error ? `: ${lastErr.message}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${opts.what ?? 'condition'}${lastErr instanceof Error ? `: ${lastErr.message}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+let runtimeInstalled = false;
+
+/** Keeps SDK and workflow logs out of test output (errors only). Must run before the first test environment. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+  } catch {
+    // Another suite in this process installed it first.
   }
 }

@@ -40,6 +40,8 @@ export interface CloudflareSimulatorOptions {
   seed?: number;
   /** ipDestinationSubnet as "192.0.2.0/24" (default) or bare "192.0.2.0" (the upstream format is unconfirmed). */
   subnetFormat?: SubnetFormat;
+  /** Granularity of traffic samples; default 60 s like the real dataset, 1 s for short-period tests and demos. */
+  sampleIntervalMs?: number;
   /** Serialize uint64 values as strings instead of numbers. */
   uint64AsString?: boolean;
 }
@@ -97,7 +99,10 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     readvertiseCooldownMs: opts.readvertiseCooldownMs ?? 15 * 60_000,
     minAdvertisedMs: opts.minAdvertisedMs ?? 15 * 60_000,
   });
-  const traffic = createTrafficModel({ subnetFormat: opts.subnetFormat ?? 'cidr' });
+  const traffic = createTrafficModel({
+    subnetFormat: opts.subnetFormat ?? 'cidr',
+    sampleIntervalMs: opts.sampleIntervalMs,
+  });
   const faults = createFaultSchedule({ clock, seed: opts.seed ?? 1 });
   const baseStats = createStats();
   const limiter = createRateLimiter(opts.rateLimit ?? { requests: 1200, windowMs: 300_000 }, clock);

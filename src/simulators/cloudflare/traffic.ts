@@ -1,4 +1,4 @@
-// Scriptable, deterministic traffic model: flows become per-minute samples; answers depend on the window and clock only.
+// Scriptable, deterministic traffic model: flows become per-interval (default per-minute) samples; answers depend on the window and clock only.
 import { cidrOfAddress, cidrSize, formatIp, parseCidr, parseIp, type IpFamily } from '../../domain/cidr';
 
 export type MitigationSystem = 'dosd' | 'flowtrackd' | 'magic-firewall';
@@ -178,8 +178,14 @@ function cumulative(rate: number, flowStart: number, t: number): number {
   return Math.floor((rate * (t - flowStart)) / 1000);
 }
 
-export function createTrafficModel(opts: { subnetFormat?: SubnetFormat } = {}): TrafficModel {
+export function createTrafficModel(
+  opts: { subnetFormat?: SubnetFormat; sampleIntervalMs?: number } = {},
+): TrafficModel {
   const format = opts.subnetFormat ?? 'cidr';
+  // Real data arrives in per-minute buckets; demos and short-period tests use finer ones.
+  const step = opts.sampleIntervalMs ?? MINUTE;
+  if (!(step >= 1000 && step <= MINUTE && MINUTE % step === 0))
+    throw new Error('sampleIntervalMs must divide a minute, ≥ 1000');
   let nextId = 1;
   const prepared = new Map<number, Prepared>();
   const dark = new Map<number, DarkPeriod>();
@@ -206,9 +212,9 @@ export function createTrafficModel(opts: { subnetFormat?: SubnetFormat } = {}): 
       // Traffic after the ingest cut does not exist yet; the window only selects which samples are returned.
       const end = Math.min(flow.endMs ?? Infinity, visibleUntilMs);
       const hi = Math.min(end, range.toMs);
-      for (let bucket = floorTo(Math.max(flow.startMs, range.fromMs), MINUTE); bucket < hi; bucket += MINUTE) {
+      for (let bucket = floorTo(Math.max(flow.startMs, range.fromMs), step); bucket < hi; bucket += step) {
         const a = Math.max(bucket, flow.startMs);
-        const b = Math.min(bucket + MINUTE, end);
+        const b = Math.min(bucket + step, end);
         if (!(b > a) || a < range.fromMs || a >= range.toMs) continue;
         if (holes.some((h) => a >= h.fromMs && a < h.untilMs)) continue;
         const packets =
