@@ -502,6 +502,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       withdrawFailures: st.withdrawFailures,
       cooldownUntilMs: st.phase === 'cooldown' ? st.cooldownUntilMs : null,
       lastWithdraw: st.lastWithdraw,
+      runs: st.runs,
       nowMs: now,
     };
   }

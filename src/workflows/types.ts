@@ -77,6 +77,8 @@ export interface ProtectionStatus {
   withdrawFailures: ProtectionState['withdrawFailures'];
   cooldownUntilMs: number | null;
   lastWithdraw: ProtectionState['lastWithdraw'];
+  /** Runs of this workflow so far (continue-as-new starts a new run). */
+  runs: number;
   nowMs: number;
 }
 
