@@ -1,0 +1,103 @@
+// Benchmark: Cloudflare calls per cycle and withdraw lateness for N advertised prefixes, production durations
+// (60 s cycles, 15 min calm) on the time-skipping server with real activities and the loopback Cloudflare.
+// Usage: npx tsx bench/engine-cycle-calls.ts [N ...]   (default: 1 50)
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../src/activities';
+import { buildDependencies } from '../src/runtime/dependencies';
+import { ensureSupervisor } from '../src/runtime/temporal';
+import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../src/workflows/ids';
+import { statusQuery, supervisorStatusQuery } from '../src/workflows/messages';
+import { memoryLogger, startFixture, type TestPrefix } from '../test/helpers/fixture';
+import { createTimeSkippingEnv, quietTemporalRuntime, workflowBundle } from '../test/helpers/temporal';
+
+const MIN = 60_000;
+
+async function measure(n: number): Promise<Record<string, string | number>> {
+  const env = await createTimeSkippingEnv();
+  const start = await env.currentTimeMs();
+  let simNow = start;
+  const parents = n > 1 ? 2 : 1;
+  const prefixes: TestPrefix[] = Array.from({ length: n }, (_, i) => ({
+    cidr: `10.${Math.floor(i / 250)}.${i % 250}.0/24`,
+    description: `p${i}`,
+    parentPrefixId: `parent${i % parents}`,
+    bgpPrefixId: `bgp${i}`,
+    advertised: true,
+    advertisedModifiedAtMs: start - 3_600_000,
+  }));
+  const fx = await startFixture({
+    prefixes,
+    cloudflare: { clock: () => Math.max(Date.now(), simNow) },
+    env: { TEMPORAL_TASK_QUEUE: 'bench' },
+  });
+  for (const p of prefixes) fx.cf.traffic.addBackground(p.cidr, { startMs: start - 3_600_000 });
+  const deps = buildDependencies(fx.config, memoryLogger().logger);
+  const activities: Activities = {
+    ...deps.activities,
+    measureDroppedTraffic: async (input) => {
+      simNow = Math.max(simNow, input.windowEndMs + 1_000);
+      return deps.activities.measureDroppedTraffic(input);
+    },
+  };
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'bench',
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  const running = worker.run();
+  try {
+    const wall = Date.now();
+    await ensureSupervisor(env.client, 'bench');
+    // 14 minutes: every prefix is still protecting, so the counts are pure measurement cycles.
+    await env.sleep(14 * MIN);
+    const sup = await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery);
+    const lists = fx.cf.stats.requests('listBgpPrefixes');
+    const graphql = fx.cf.stats.requests('graphql');
+    const gets = fx.cf.stats.requests('getBgpPrefix');
+    const child = await env.client.workflow.getHandle(protectionWorkflowId(prefixes[0]!.cidr)).query(statusQuery);
+    // Then let the calm period end: 15 min of calm from each prefix's first cycle.
+    await env.sleep(4 * MIN);
+    const lateness: number[] = [];
+    for (const p of prefixes) {
+      const s = await env.client.workflow.getHandle(protectionWorkflowId(p.cidr)).query(statusQuery);
+      if (s.lastWithdraw) lateness.push(s.lastWithdraw.atMs - (Math.floor(start / MIN) * MIN + 15 * MIN));
+    }
+    lateness.sort((a, b) => a - b);
+    return {
+      prefixes: n,
+      parentPrefixes: parents,
+      supervisorCycles: sup.cycles,
+      measureCycles: child.cycles,
+      listCallsPerCycle: (lists / sup.cycles).toFixed(2),
+      graphqlPerCycle: (graphql / child.cycles).toFixed(2),
+      perPrefixGetsWhileCalm: gets,
+      withdrawn: `${lateness.length}/${n}`,
+      latenessP50Ms: lateness[Math.floor(lateness.length / 2)] ?? 'n/a',
+      latenessMaxMs: lateness[lateness.length - 1] ?? 'n/a',
+      wallSeconds: ((Date.now() - wall) / 1000).toFixed(1),
+    };
+  } finally {
+    worker.shutdown();
+    await running;
+    await env.teardown();
+    deps.close();
+    await fx.close();
+  }
+}
+
+async function main(): Promise<void> {
+  quietTemporalRuntime();
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
+  const rows = [];
+  for (const n of sizes.length ? sizes : [1, 50]) rows.push(await measure(n));
+  console.table(rows);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
