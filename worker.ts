@@ -16,6 +16,7 @@ import {
 async function main(): Promise<number> {
   // A .env next to the process is a convenience for newcomers; real deployments use an environment file.
   if (existsSync('.env')) process.loadEnvFile('.env');
+  if (process.argv.includes('--shadow')) process.env.SHADOW_MODE = '1';
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -50,9 +51,12 @@ async function run(config: AppConfig, logger: Logger): Promise<number> {
           taskQueue: config.taskQueue,
           prefixes: config.prefixes.length,
           database: config.databasePath,
+          shadow: config.shadow,
         },
         'worker starting',
       );
+      if (config.shadow)
+        logger.warn('SHADOW MODE: decisions are recorded and notified, but no prefix is ever changed at Cloudflare');
       const running = worker.run();
       try {
         await ensureSupervisor(client, config.taskQueue);
@@ -64,7 +68,7 @@ async function run(config: AppConfig, logger: Logger): Promise<number> {
             calmPeriodMs: config.policy.calmPeriodMs,
             checkIntervalMs: config.policy.checkIntervalMs,
             prefixCount: config.prefixes.length,
-            shadow: false,
+            shadow: config.shadow,
             atMs: startedAt,
           })
           .catch((err: Error) => logger.warn(`start-up notification not sent: ${err.message}`));

@@ -31,12 +31,15 @@ export interface ProtectionSettings {
   identity: PrefixIdentity;
   policy: ProtectionPolicy;
   configLocked: boolean;
+  shadow: boolean;
   configDigest: string;
 }
 
 export interface ChangeResult {
-  /** False when Cloudflare already had the requested state (a retried or duplicate request). */
+  /** False when Cloudflare already had the requested state (a retried or duplicate request), or in shadow mode. */
   changed: boolean;
+  /** Shadow mode: the change was decided but not made. */
+  shadow: boolean;
   live: LivePrefixState;
 }
 
@@ -76,11 +79,16 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
       }
       if (current.advertised === advertised) {
         log.info(`${cidr} is already ${advertised ? 'advertised' : 'withdrawn'}; nothing to change`, { cidr });
-        return { changed: false, live: current };
+        return { changed: false, shadow: p.shadow, live: current };
+      }
+      if (p.shadow) {
+        // Defence in depth: whatever a workflow decides, shadow mode never reaches Cloudflare's PATCH.
+        log.warn(`SHADOW MODE: would ${verb} ${cidr} now; Cloudflare left unchanged`, { cidr });
+        return { changed: false, shadow: true, live: current };
       }
       const updated = await deps.rest.setAdvertised(p.identity.parentPrefixId, p.identity.bgpPrefixId, advertised);
       log.info(`${cidr} ${advertised ? 'advertised' : 'withdrawn'} at Cloudflare`, { cidr });
-      return { changed: true, live: toLive(p, updated) };
+      return { changed: true, shadow: false, live: toLive(p, updated) };
     });
   }
 
@@ -142,7 +150,13 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
     // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
     async loadProtectionSettings(cidr: string): Promise<ProtectionSettings> {
       const p = lookup(cidr);
-      return { identity: p.identity, policy: p.policy, configLocked: p.configLocked, configDigest: p.digest };
+      return {
+        identity: p.identity,
+        policy: p.policy,
+        configLocked: p.configLocked,
+        shadow: p.shadow,
+        configDigest: p.digest,
+      };
     },
 
     /** Withdraws the prefix unless it already is withdrawn; refuses locked prefixes. */

@@ -9,6 +9,8 @@ export interface RegisteredPrefix {
   policy: ProtectionPolicy;
   /** Locked by the operator in the mapping file. */
   configLocked: boolean;
+  /** Shadow mode: decisions are recorded and notified, Cloudflare is never changed. */
+  shadow: boolean;
   /** Changes whenever the operator changes anything about this prefix; lets the supervisor notice config edits. */
   digest: string;
 }

@@ -27,6 +27,8 @@ export interface AppConfig {
   logLevel: string;
   notifyFooter: string;
   host: string;
+  /** Shadow mode: everything runs, is recorded and notified as "would …", but nothing is ever PATCHed. */
+  shadow: boolean;
   /** Secret values, for redaction in logs and error texts. */
   secrets: string[];
 }
@@ -145,6 +147,10 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
   const logLevel = get('LOG_LEVEL').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: must be one of ${LOG_LEVELS.join(', ')}`);
   const taskQueue = get('TEMPORAL_TASK_QUEUE');
+  const shadowRaw = (env.SHADOW_MODE ?? '').trim().toLowerCase();
+  if (!['', '0', '1', 'true', 'false', 'yes', 'no'].includes(shadowRaw))
+    problems.push(`SHADOW_MODE=${shadowRaw}: must be 1/true/yes or 0/false/no`);
+  const shadow = ['1', 'true', 'yes'].includes(shadowRaw);
 
   const mappingFile = get('PREFIX_MAPPING_FILE');
   let prefixes: PrefixEntry[] = [];
@@ -174,6 +180,7 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     logLevel,
     notifyFooter: nonEmpty(env.NOTIFY_FOOTER) ?? 'mt-autowithdraw · Cloudflare Magic Transit',
     host: nonEmpty(env.SERVER_NAME) ?? hostname(),
+    shadow,
     secrets,
   });
 }

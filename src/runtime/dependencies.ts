@@ -58,7 +58,13 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: { now
         bgpPrefixId: entry.bgpPrefixId,
       };
       const policy = policyFor(config, entry);
-      return { identity, policy, configLocked: entry.locked, digest: digestOf([identity, policy, entry.locked]) };
+      return {
+        identity,
+        policy,
+        configLocked: entry.locked,
+        shadow: config.shadow,
+        digest: digestOf([identity, policy, entry.locked, config.shadow]),
+      };
     }),
   );
   const cloudflare = createCloudflareClient({

@@ -42,7 +42,7 @@ export function trafficReader(checkIntervalMs: number, cidr: string): Pick<Activ
 
 /** SQLite writes run in the worker process next to the database: local activities keep histories small. */
 export const records = proxyLocalActivities<
-  Pick<Activities, 'recordCalmStatus' | 'recordWithdrawal' | 'recordAdvertise' | 'recordNotificationFailed'>
+  Pick<Activities, 'recordCycle' | 'recordWithdrawal' | 'recordAdvertise' | 'recordNotificationFailed'>
 >({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },

@@ -103,8 +103,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const ctx = stepContext(s.lastCycleAtMs);
     const result = stepCalm(s.calm, observation, ctx);
     s.calm = result.state;
-    await recordCalmStatus();
     for (const d of result.decisions) await act(d);
+    await publishCycle();
   }
 
   async function measure(cycleAt: number): Promise<TrafficObservation> {
@@ -127,6 +127,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const now = Date.now();
     switch (d.type) {
       case 'attack_started':
+        s.shadowWithdrawnAtMs = null;
         log.info(`${cidr} under attack: ${d.packets} packets, ${d.mbps.toFixed(2)} Mbps dropped`, { cidr });
         return;
       case 'calm_started':
@@ -168,6 +169,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         }
         return;
       case 'withdraw':
+        // Shadow mode decides once per attack episode; the prefix stays advertised, so do not repeat it every cycle.
+        if (s.shadowWithdrawnAtMs !== null) return;
         return withdraw('auto', d.calmMs);
     }
   }
@@ -195,9 +198,10 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     if (live.locked) return withdrawRefusedLocked();
 
     let changed: boolean;
+    let shadow: boolean;
     let after: LivePrefixState;
     try {
-      ({ changed, live: after } = await cloudflareChanges.withdrawPrefix(cidr));
+      ({ changed, shadow, live: after } = await cloudflareChanges.withdrawPrefix(cidr));
     } catch (err) {
       if (describeFailure(err).type === ErrorType.PrefixLocked) return withdrawRefusedLocked();
       return withdrawFailed(err);
@@ -212,17 +216,19 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         description: settings().identity.description,
         eventId,
         method: trigger === 'auto' ? 'autowithdraw_daemon' : 'manual',
-        actionTaken: trigger === 'auto' ? 'withdrawn_auto' : 'withdrawn_manual',
-        status: 'success',
+        actionTaken: shadow ? 'shadow_withdraw' : trigger === 'auto' ? 'withdrawn_auto' : 'withdrawn_manual',
+        status: shadow ? 'shadow' : 'success',
         withdrawnAtMs,
         advertisedAtMs: live.advertisedModifiedAtMs,
         attackEndedAtMs: s.calm.lastAttackAtMs,
         calmMs,
         peak: pending.peak,
-        notes: `${trigger === 'auto' ? 'Auto-withdrawn' : 'Withdrawn by operator'} after ${Math.round(calmMs / 60_000)} min calm${
-          changed ? '' : ' (Cloudflare already showed it withdrawn)'
-        }`,
-        details: { workflowId: workflowInfo().workflowId, changed, lookbackMs: settings().policy.lookbackMs },
+        notes: shadow
+          ? `SHADOW MODE: would have withdrawn at ${new Date(withdrawnAtMs).toISOString()} after ${Math.round(calmMs / 60_000)} min calm; nothing changed`
+          : `${trigger === 'auto' ? 'Auto-withdrawn' : 'Withdrawn by operator'} after ${Math.round(calmMs / 60_000)} min calm${
+              changed ? '' : ' (Cloudflare already showed it withdrawn)'
+            }`,
+        details: { workflowId: workflowInfo().workflowId, changed, shadow, lookbackMs: settings().policy.lookbackMs },
       }),
     );
     notifyLater(pending.key, {
@@ -232,7 +238,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       eventId,
       calmMs,
       peak: pending.peak,
-      shadow: false,
+      shadow,
       atMs: withdrawnAtMs,
     });
     log.info(
@@ -242,6 +248,15 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       },
     );
     s.lastWithdraw = { eventId, atMs: withdrawnAtMs, trigger, changed };
+    if (shadow) {
+      // Nothing changed at Cloudflare: keep protecting; the next attack starts a new episode.
+      log.warn(`SHADOW MODE: ${cidr} would have been withdrawn now (${eventId}); it stays advertised`, { cidr });
+      s.shadowWithdrawnAtMs = withdrawnAtMs;
+      s.calm = afterWithdraw(s.calm);
+      s.pending = null;
+      s.phase = 'protecting';
+      return;
+    }
     s.withdrawnAtMs = withdrawnAtMs;
     s.cooldownUntilMs = cooldownEndsAtMs(
       withdrawnAtMs,
@@ -365,7 +380,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
           details: { workflowId: workflowInfo().workflowId },
         }),
       );
-      await recordCalmStatus(false);
+      await publishCycle();
     }
   }
 
@@ -418,23 +433,10 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     };
   }
 
-  async function recordCalmStatus(advertised = s.live?.advertised !== false): Promise<void> {
-    const c = s.calm;
-    await recordSafely('calm status', () =>
-      records.recordCalmStatus({
-        prefix: cidr,
-        advertised,
-        underAttack: c.underAttack,
-        calmSinceMs: c.calmSinceMs,
-        calmMinutes: c.calmAccumulatedMs / 60_000,
-        droppedPackets: c.lastMeasurement?.packets ?? null,
-        droppedBits: c.lastMeasurement?.bits ?? null,
-        lastAttackPackets: c.peak?.packets ?? null,
-        lastAttackMbps: c.peak?.mbps ?? null,
-        mitigationSystems: c.peak?.systems ?? [],
-        atMs: Date.now(),
-      }),
-    );
+  /** Publishes this cycle's status: the dashboard row in SQLite (and metrics). */
+  async function publishCycle(): Promise<void> {
+    const status = statusOf(s);
+    await recordSafely('cycle status', () => records.recordCycle(status));
   }
 
   /** A failing database write is logged, never allowed to stop protection or undo a withdraw. */
@@ -502,6 +504,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       withdrawFailures: st.withdrawFailures,
       cooldownUntilMs: st.phase === 'cooldown' ? st.cooldownUntilMs : null,
       lastWithdraw: st.lastWithdraw,
+      shadow: st.settings?.shadow ?? false,
+      shadowWithdrawnAtMs: st.shadowWithdrawnAtMs,
       runs: st.runs,
       nowMs: now,
     };
@@ -524,6 +528,7 @@ function freshState(live: LivePrefixState | null): ProtectionState {
     cooldownUntilMs: null,
     lastWithdraw: null,
     lockedNotified: false,
+    shadowWithdrawnAtMs: null,
     runs: 1,
   };
 }

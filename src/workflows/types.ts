@@ -41,6 +41,8 @@ export interface ProtectionState {
   cooldownUntilMs: number | null;
   lastWithdraw: { eventId: string; atMs: number; trigger: 'auto' | 'manual'; changed: boolean } | null;
   lockedNotified: boolean;
+  /** Shadow mode: when this episode's withdraw was decided (and not made); no second one until a new attack. */
+  shadowWithdrawnAtMs: number | null;
   runs: number;
 }
 
@@ -77,6 +79,8 @@ export interface ProtectionStatus {
   withdrawFailures: ProtectionState['withdrawFailures'];
   cooldownUntilMs: number | null;
   lastWithdraw: ProtectionState['lastWithdraw'];
+  shadow: boolean;
+  shadowWithdrawnAtMs: number | null;
   /** Runs of this workflow so far (continue-as-new starts a new run). */
   runs: number;
   nowMs: number;

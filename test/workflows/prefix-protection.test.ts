@@ -177,7 +177,7 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
       const calm = db
         .prepare('SELECT under_attack, advertised FROM prefix_calm_status WHERE prefix = ?')
         .get(A.cidr) as Record<string, number>;
-      assert.deepEqual(calm, { under_attack: 0, advertised: 1 });
+      assert.deepEqual(calm, { under_attack: 0, advertised: 0 });
     } finally {
       db.close();
     }
