@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig, type AppConfig } from './src/config';
 import { createLogger, type Logger } from './src/logger';
 import { buildDependencies } from './src/runtime/dependencies';
+import { runStartupTasks } from './src/runtime/startup';
 import {
   connectTemporal,
   describeTarget,
@@ -36,8 +37,9 @@ async function run(config: AppConfig, logger: Logger): Promise<number> {
   const deps = buildDependencies(config, logger);
   const target = describeTarget(temporalConnectConfig());
   try {
-    const { connection, client } = await connectTemporal();
+    const { connection, client, namespace } = await connectTemporal();
     try {
+      await runStartupTasks({ client, namespace, config, logger });
       const worker = await Worker.create({
         connection,
         namespace: target.namespace,

@@ -15,6 +15,7 @@ import type { TelegramApi } from '../integrations/telegram/types';
 import type { Logger } from '../logger';
 import { createNotifier, type Notifier } from '../notifications/notifier';
 import { renderNotification, splitForTelegram } from '../notifications/templates';
+import type { ProtectionStatus } from '../workflows/types';
 
 export interface Dependencies {
   config: AppConfig;
@@ -29,7 +30,13 @@ export interface Dependencies {
   close(): void;
 }
 
-export function buildDependencies(config: AppConfig, logger: Logger, opts: { now?: () => number } = {}): Dependencies {
+export interface DependencyOptions {
+  now?: () => number;
+  /** Sees every prefix's published cycle status (metrics). */
+  onCycle?: (status: ProtectionStatus) => void;
+}
+
+export function buildDependencies(config: AppConfig, logger: Logger, opts: DependencyOptions = {}): Dependencies {
   const database = openDatabase(config.databasePath);
   try {
     const report = migrateDatabase(database);
@@ -103,6 +110,7 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: { now
     droppedTraffic,
     records,
     notifier,
+    onCycle: opts.onCycle,
     now: opts.now,
   });
   return {

@@ -483,6 +483,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       phase: st.phase,
       advertised: st.live?.advertised ?? null,
       locked: ctx?.locked ?? false,
+      held: ctx?.held ?? false,
       underAttack: c.underAttack,
       telemetry,
       unknownReason: c.unknownReason,

@@ -62,6 +62,8 @@ export interface ProtectionStatus {
   phase: ProtectionPhase;
   advertised: boolean | null;
   locked: boolean;
+  /** Auto-withdraw paused by an operator (the prefix is still measured). */
+  held: boolean;
   underAttack: boolean;
   telemetry: 'ok' | 'unknown' | 'lost' | 'not_measured';
   unknownReason: string | null;
