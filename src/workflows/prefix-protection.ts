@@ -103,6 +103,9 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const ctx = stepContext(s.lastCycleAtMs);
     const result = stepCalm(s.calm, observation, ctx);
     s.calm = result.state;
+    s.lastDecisions = result.decisions.map((d) =>
+      d.type === 'withdraw_blocked' || d.type === 'telemetry_lost' ? `${d.type}:${d.reason}` : d.type,
+    );
     for (const d of result.decisions) await act(d);
     await publishCycle();
   }
@@ -507,6 +510,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       lastWithdraw: st.lastWithdraw,
       shadow: st.settings?.shadow ?? false,
       shadowWithdrawnAtMs: st.shadowWithdrawnAtMs,
+      lastDecisions: st.lastDecisions,
       runs: st.runs,
       nowMs: now,
     };
@@ -529,6 +533,7 @@ function freshState(live: LivePrefixState | null): ProtectionState {
     cooldownUntilMs: null,
     lastWithdraw: null,
     lockedNotified: false,
+    lastDecisions: [],
     shadowWithdrawnAtMs: null,
     runs: 1,
   };

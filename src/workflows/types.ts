@@ -41,6 +41,8 @@ export interface ProtectionState {
   cooldownUntilMs: number | null;
   lastWithdraw: { eventId: string; atMs: number; trigger: 'auto' | 'manual'; changed: boolean } | null;
   lockedNotified: boolean;
+  /** Decisions of the last cycle ("withdraw", "withdraw_blocked:held", …), published for metrics. */
+  lastDecisions: string[];
   /** Shadow mode: when this episode's withdraw was decided (and not made); no second one until a new attack. */
   shadowWithdrawnAtMs: number | null;
   runs: number;
@@ -83,6 +85,8 @@ export interface ProtectionStatus {
   lastWithdraw: ProtectionState['lastWithdraw'];
   shadow: boolean;
   shadowWithdrawnAtMs: number | null;
+  /** Decisions of the last cycle: "attack_started", "withdraw", "withdraw_blocked:locked", "telemetry_lost:stale", … */
+  lastDecisions: string[];
   /** Runs of this workflow so far (continue-as-new starts a new run). */
   runs: number;
   nowMs: number;
