@@ -1,21 +1,16 @@
 // Benchmark: Cloudflare calls per cycle and withdraw lateness for N advertised prefixes, production durations
 // (60 s cycles, 15 min calm) on the time-skipping server with real activities and the loopback Cloudflare.
 // Usage: npx tsx bench/engine-cycle-calls.ts [N ...]   (default: 1 50)
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../src/activities';
-import { buildDependencies } from '../src/runtime/dependencies';
 import { ensureSupervisor } from '../src/runtime/temporal';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../src/workflows/ids';
 import { statusQuery, supervisorStatusQuery } from '../src/workflows/messages';
-import { memoryLogger, startFixture, type TestPrefix } from '../test/helpers/fixture';
-import { createTimeSkippingEnv, quietTemporalRuntime, workflowBundle } from '../test/helpers/temporal';
+import type { TestPrefix } from '../test/helpers/fixture';
+import { quietTemporalRuntime } from '../test/helpers/temporal';
+import { startTimeSkippingSystem } from '../test/helpers/time-skipping-system';
 
 const MIN = 60_000;
 
 async function measure(n: number): Promise<Record<string, string | number>> {
-  const env = await createTimeSkippingEnv();
-  const start = await env.currentTimeMs();
-  let simNow = start;
   const parents = n > 1 ? 2 : 1;
   const prefixes: TestPrefix[] = Array.from({ length: n }, (_, i) => ({
     cidr: `10.${Math.floor(i / 250)}.${i % 250}.0/24`,
@@ -23,29 +18,9 @@ async function measure(n: number): Promise<Record<string, string | number>> {
     parentPrefixId: `parent${i % parents}`,
     bgpPrefixId: `bgp${i}`,
     advertised: true,
-    advertisedModifiedAtMs: start - 3_600_000,
   }));
-  const fx = await startFixture({
-    prefixes,
-    cloudflare: { clock: () => Math.max(Date.now(), simNow) },
-    env: { TEMPORAL_TASK_QUEUE: 'bench' },
-  });
-  for (const p of prefixes) fx.cf.traffic.addBackground(p.cidr, { startMs: start - 3_600_000 });
-  const deps = buildDependencies(fx.config, memoryLogger().logger);
-  const activities: Activities = {
-    ...deps.activities,
-    measureDroppedTraffic: async (input) => {
-      simNow = Math.max(simNow, input.windowEndMs + 1_000);
-      return deps.activities.measureDroppedTraffic(input);
-    },
-  };
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: 'bench',
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  const running = worker.run();
+  const sys = await startTimeSkippingSystem({ taskQueue: 'bench', prefixes, cloudflare: { ingestDelayMs: 0 } });
+  const { env, fx, startMs: start } = sys;
   try {
     const wall = Date.now();
     await ensureSupervisor(env.client, 'bench');
@@ -78,11 +53,7 @@ async function measure(n: number): Promise<Record<string, string | number>> {
       wallSeconds: ((Date.now() - wall) / 1000).toFixed(1),
     };
   } finally {
-    worker.shutdown();
-    await running;
-    await env.teardown();
-    deps.close();
-    await fx.close();
+    await sys.stop();
   }
 }
 

@@ -2,16 +2,13 @@
 // real activities, the loopback Cloudflare and Telegram, and a SQLite file.
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import Database from 'better-sqlite3';
-import type { Activities } from '../../src/activities';
-import { buildDependencies, type Dependencies } from '../../src/runtime/dependencies';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import { statusQuery } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import type { ProtectionStatus } from '../../src/workflows/types';
-import { memoryLogger, startFixture, type Fixture, type TestPrefix } from '../helpers/fixture';
-import { createTimeSkippingEnv, quietTemporalRuntime, workflowBundle } from '../helpers/temporal';
+import type { Fixture, TestPrefix } from '../helpers/fixture';
+import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'prefix-protection-test';
@@ -56,48 +53,17 @@ const E: TestPrefix = {
 
 describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
   this.timeout(180_000);
+  let sys: TimeSkippingSystem;
   let env: TestWorkflowEnvironment;
   let fx: Fixture;
-  let deps: Dependencies;
-  let worker: Worker;
-  let running: Promise<void>;
-  /** The simulator's clock follows workflow time: analytics answers are about time-skipped windows. */
-  let simNow = Date.now();
 
   before(async () => {
-    quietTemporalRuntime();
-    env = await createTimeSkippingEnv();
-    const start = await env.currentTimeMs();
-    simNow = start;
-    fx = await startFixture({
-      prefixes: [A, B, C, D, E].map((p) => ({ ...p, advertisedModifiedAtMs: start - 2 * 60 * MIN })),
-      cloudflare: { clock: () => Math.max(Date.now(), simNow), ingestDelayMs: 30_000 },
-    });
-    for (const p of [A, B, C, D, E])
-      fx.cf.traffic.addBackground(p.cidr, { startMs: start - 60 * MIN, packetsPerSecond: 200 });
-    deps = buildDependencies(fx.config, memoryLogger().logger);
-    const activities: Activities = {
-      ...deps.activities,
-      measureDroppedTraffic: async (input) => {
-        simNow = Math.max(simNow, input.windowEndMs + 5_000);
-        return deps.activities.measureDroppedTraffic(input);
-      },
-    };
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities,
-    });
-    running = worker.run();
+    sys = await startTimeSkippingSystem({ taskQueue: TASK_QUEUE, prefixes: [A, B, C, D, E] });
+    ({ env, fx } = sys);
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    deps?.close();
-    await fx?.close();
+    await sys?.stop();
   });
 
   async function protect(p: TestPrefix): Promise<{ status: () => Promise<ProtectionStatus>; startMs: number }> {

@@ -2,14 +2,11 @@
 // prefix per cycle, and one shared GraphQL query per cycle however many prefixes are protected.
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../../src/activities';
-import { buildDependencies, type Dependencies } from '../../src/runtime/dependencies';
 import { ensureSupervisor } from '../../src/runtime/temporal';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
-import { memoryLogger, startFixture, type Fixture, type TestPrefix } from '../helpers/fixture';
-import { createTimeSkippingEnv, quietTemporalRuntime, workflowBundle } from '../helpers/temporal';
+import type { Fixture, TestPrefix } from '../helpers/fixture';
+import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'supervisor-test';
@@ -30,47 +27,21 @@ const IDLE: TestPrefix = {
 
 describe('ProtectionSupervisor (time-skipping server, 60 s cycles)', function () {
   this.timeout(180_000);
+  let sys: TimeSkippingSystem;
   let env: TestWorkflowEnvironment;
   let fx: Fixture;
-  let deps: Dependencies;
-  let worker: Worker;
-  let running: Promise<void>;
-  let simNow = Date.now();
 
   before(async () => {
-    quietTemporalRuntime();
-    env = await createTimeSkippingEnv();
-    const start = await env.currentTimeMs();
-    simNow = start;
-    fx = await startFixture({
-      prefixes: [...ADVERTISED, IDLE].map((p) => ({ ...p, advertisedModifiedAtMs: start - 3_600_000 })),
-      cloudflare: { clock: () => Math.max(Date.now(), simNow) },
-      env: { TEMPORAL_TASK_QUEUE: TASK_QUEUE },
-    });
-    for (const p of ADVERTISED) fx.cf.traffic.addBackground(p.cidr, { startMs: start - 3_600_000 });
-    deps = buildDependencies(fx.config, memoryLogger().logger);
-    const activities: Activities = {
-      ...deps.activities,
-      measureDroppedTraffic: async (input) => {
-        simNow = Math.max(simNow, input.windowEndMs + 1_000);
-        return deps.activities.measureDroppedTraffic(input);
-      },
-    };
-    worker = await Worker.create({
-      connection: env.nativeConnection,
+    sys = await startTimeSkippingSystem({
       taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities,
+      prefixes: [...ADVERTISED, IDLE],
+      advertisedAgoMs: 3_600_000,
     });
-    running = worker.run();
+    ({ env, fx } = sys);
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    deps?.close();
-    await fx?.close();
+    await sys?.stop();
   });
 
   it('protects every advertised prefix with one list call per parent and one GraphQL query per cycle', async () => {
