@@ -1,10 +1,14 @@
 // Composition root: validate configuration, wire logger, database, Cloudflare, Telegram and Temporal, then run.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig, type AppConfig } from './src/config';
 import { createLogger, type Logger } from './src/logger';
-import { buildDependencies } from './src/runtime/dependencies';
+import { createDecisionMetrics, createMetricsRegistry, startMetricsServer, type MetricsServer } from './src/metrics';
+import { buildDependencies, type DependencyOptions } from './src/runtime/dependencies';
+import { embeddedServerSettings, startEmbeddedServer, type EmbeddedServer } from './src/runtime/embedded-server';
+import { freePort } from './src/runtime/free-port';
 import { runStartupTasks } from './src/runtime/startup';
 import {
   connectTemporal,
@@ -14,27 +18,127 @@ import {
   temporalConnectConfig,
 } from './src/runtime/temporal';
 
+const USAGE = `usage: worker.ts [--shadow] [--env-file <file>] [--embedded-temporal]
+  --shadow              decide, record and notify, but never change a prefix at Cloudflare (same as SHADOW_MODE=1)
+  --env-file <file>     read settings from this file instead of ./.env
+  --embedded-temporal   when no Temporal address is configured, run the Temporal dev server (SQLite in data/)`;
+
+interface Flags {
+  shadow: boolean;
+  envFile: string | null;
+  embeddedTemporal: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseFlags(argv: string[]): Flags | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        shadow: { type: 'boolean' },
+        'env-file': { type: 'string' },
+        'embedded-temporal': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  if (parsed.values.help) return 'help';
+  return {
+    shadow: parsed.values.shadow ?? false,
+    envFile: parsed.values['env-file'] ?? null,
+    embeddedTemporal: parsed.values['embedded-temporal'] ?? false,
+  };
+}
+
 async function main(): Promise<number> {
-  // A .env next to the process is a convenience for newcomers; real deployments use an environment file.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  if (process.argv.includes('--shadow')) process.env.SHADOW_MODE = '1';
+  let flags: Flags;
   let config: AppConfig;
   try {
+    const f = parseFlags(process.argv.slice(2));
+    if (f === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    flags = f;
+    if (flags.envFile !== null) {
+      if (!existsSync(flags.envFile)) throw new UsageError(`--env-file ${flags.envFile}: no such file`);
+      process.loadEnvFile(flags.envFile);
+    } else if (existsSync('.env')) {
+      // A .env next to the process is a convenience for newcomers; real deployments use an environment file.
+      process.loadEnvFile('.env');
+    }
+    if (flags.shadow) process.env.SHADOW_MODE = '1';
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`mt-autowithdraw: cannot start: ${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      const hint = err instanceof UsageError ? `\n${USAGE}` : '';
+      process.stderr.write(`mt-autowithdraw: cannot start: ${err.message}${hint}\n`);
       return 2;
     }
     throw err;
   }
+  const embedded = flags.embeddedTemporal && temporalConnectConfig().connectionOptions.address === undefined;
+  const server = embedded ? embeddedServerSettings(process.env, { dbFile: 'data/temporal.db' }) : null;
+  if (server?.problems.length) {
+    process.stderr.write(`mt-autowithdraw: cannot start: ${new ConfigError(server.problems).message}\n`);
+    return 2;
+  }
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
-  installTemporalRuntime(logger);
-  return run(config, logger);
+  // Core's exporter listens on a private loopback port; the metrics endpoint serves it together with ours.
+  const sdkMetricsAddress = config.metrics ? `127.0.0.1:${await freePort()}` : undefined;
+  installTemporalRuntime(logger, { sdkMetricsBindAddress: sdkMetricsAddress });
+  // The SDK's runtime stops the worker on these signals; we only remember them to skip what has not started yet.
+  let stopRequested = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (stopRequested = true));
+
+  let temporalServer: EmbeddedServer | null = null;
+  let metricsServer: MetricsServer | null = null;
+  try {
+    if (server) {
+      logger.info(
+        { dbFile: server.options.dbFile },
+        'no Temporal address configured: starting the embedded dev server',
+      );
+      temporalServer = await startEmbeddedServer(server.options);
+      process.env.TEMPORAL_ADDRESS = temporalServer.address;
+      logger.info(
+        { address: temporalServer.address, webUi: temporalServer.uiUrl, dbFile: server.options.dbFile },
+        'embedded Temporal server ready',
+      );
+    }
+    let onCycle: DependencyOptions['onCycle'];
+    if (config.metrics) {
+      const registry = createMetricsRegistry();
+      const decisions = createDecisionMetrics({
+        registry,
+        checkIntervalMs: config.policy.checkIntervalMs,
+        shadow: config.shadow,
+      });
+      onCycle = (status) => decisions.observe(status);
+      metricsServer = await startMetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        registry,
+        sdkMetricsUrl: sdkMetricsAddress ? `http://${sdkMetricsAddress}/metrics` : null,
+      });
+      logger.info({ url: metricsServer.url }, 'serving Prometheus metrics');
+    }
+    if (stopRequested) return 0;
+    return await run(config, logger, onCycle);
+  } finally {
+    await metricsServer?.close();
+    await temporalServer?.stop();
+  }
 }
 
-async function run(config: AppConfig, logger: Logger): Promise<number> {
-  const deps = buildDependencies(config, logger);
+async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions['onCycle']): Promise<number> {
+  const deps = buildDependencies(config, logger, { onCycle });
   const target = describeTarget(temporalConnectConfig());
   try {
     const { connection, client, namespace } = await connectTemporal();
@@ -54,6 +158,7 @@ async function run(config: AppConfig, logger: Logger): Promise<number> {
           prefixes: config.prefixes.length,
           database: config.databasePath,
           shadow: config.shadow,
+          metrics: config.metrics ? `${config.metrics.host}:${config.metrics.port}` : null,
         },
         'worker starting',
       );

@@ -49,7 +49,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
             method.apply(this, args.map((a) => scrub(a, secrets)) as Parameters<typeof method>);
           },
         }
-      : undefined,
+      : // pino breaks on `hooks: undefined`; an empty object keeps its defaults.
+        {},
   };
   const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const stream =

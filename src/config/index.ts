@@ -25,6 +25,8 @@ export interface AppConfig {
   databasePath: string;
   taskQueue: string;
   logLevel: string;
+  /** Prometheus endpoint (SDK + decision metrics); null when METRICS_PORT is unset. */
+  metrics: { host: string; port: number } | null;
   notifyFooter: string;
   host: string;
   /** Shadow mode: everything runs, is recorded and notified as "would …", but nothing is ever PATCHed. */
@@ -41,6 +43,7 @@ export const DEFAULTS = {
   PREFIX_MAPPING_FILE: 'config/prefix_mapping.json',
   DATABASE_PATH: 'db/magic_transit.db',
   TEMPORAL_TASK_QUEUE: 'mt-autowithdraw',
+  METRICS_HOST: '127.0.0.1',
   CALM_PERIOD: '15m',
   CHECK_INTERVAL: '60s',
   ATTACK_LOOKBACK: '5m',
@@ -147,6 +150,11 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
   const logLevel = get('LOG_LEVEL').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: must be one of ${LOG_LEVELS.join(', ')}`);
   const taskQueue = get('TEMPORAL_TASK_QUEUE');
+  const metricsPort = nonEmpty(env.METRICS_PORT);
+  const metricsPortNumber = metricsPort !== undefined && /^\d+$/.test(metricsPort) ? Number(metricsPort) : NaN;
+  if (metricsPort !== undefined && !(metricsPortNumber >= 1 && metricsPortNumber <= 65_535))
+    problems.push(`METRICS_PORT=${metricsPort}: must be a port number from 1 to 65535 (unset turns metrics off)`);
+  const metrics = metricsPort === undefined ? null : { host: get('METRICS_HOST'), port: metricsPortNumber };
   const shadowRaw = (env.SHADOW_MODE ?? '').trim().toLowerCase();
   if (!['', '0', '1', 'true', 'false', 'yes', 'no'].includes(shadowRaw))
     problems.push(`SHADOW_MODE=${shadowRaw}: must be 1/true/yes or 0/false/no`);
@@ -178,6 +186,7 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     databasePath: get('DATABASE_PATH'),
     taskQueue,
     logLevel,
+    metrics,
     notifyFooter: nonEmpty(env.NOTIFY_FOOTER) ?? 'mt-autowithdraw · Cloudflare Magic Transit',
     host: nonEmpty(env.SERVER_NAME) ?? hostname(),
     shadow,

@@ -23,13 +23,36 @@ export function describeTarget(cfg: ReturnType<typeof temporalConnectConfig>): T
 
 let installed = false;
 
-/** Routes SDK, workflow and activity logs (and Core's native logs) into our pino logger. Once per process. */
-export function installTemporalRuntime(logger: Logger): void {
+export interface TemporalRuntimeOptions {
+  /** host:port for Core's Prometheus exporter (SDK metrics); none when metrics are off. */
+  sdkMetricsBindAddress?: string;
+}
+
+/**
+ * Routes SDK, workflow and activity logs (and Core's native logs) into our pino logger, and turns on the SDK's
+ * Prometheus exporter when asked. Once per process, before any connection or worker exists.
+ */
+export function installTemporalRuntime(logger: Logger, opts: TemporalRuntimeOptions = {}): void {
   if (installed) return;
   installed = true;
   Runtime.install({
     logger: temporalLoggerFor(logger.child({ component: 'temporal' })),
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } },
+      ...(opts.sdkMetricsBindAddress
+        ? {
+            metrics: {
+              // Prometheus conventions: seconds, _total counters, unit suffixes.
+              prometheus: {
+                bindAddress: opts.sdkMetricsBindAddress,
+                useSecondsForDurations: true,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+              },
+            },
+          }
+        : {}),
+    },
   });
 }
 
