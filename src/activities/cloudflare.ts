@@ -1,10 +1,11 @@
 // Activities that read and change advertisement state at Cloudflare; each is safe to retry.
 import { ApplicationFailure } from '@temporalio/common';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { LivePrefixState, PrefixIdentity, ProtectionPolicy } from '../domain/types';
 import { ErrorType } from '../errors';
 import type { BgpPrefix, CloudflareRestApi } from '../integrations/cloudflare/types';
 import { classified, toFailure, unknownPrefix } from './failures';
+import { createSearchAttributeCheck } from './search-attributes';
 import type { PrefixRegistry, RegisteredPrefix } from './prefix-registry';
 
 export interface CloudflareActivityDeps {
@@ -13,6 +14,8 @@ export interface CloudflareActivityDeps {
   /** Check interval the supervisor should use (from configuration). */
   checkIntervalMs: number;
   now?: () => number;
+  /** Whether the namespace has the custom search attributes (default: asked through the activity's client). */
+  searchAttributesRegistered?: (namespace: string) => Promise<boolean>;
 }
 
 /** What the supervisor learns in one reconcile: one list call per parent prefix. */
@@ -33,6 +36,8 @@ export interface ProtectionSettings {
   configLocked: boolean;
   shadow: boolean;
   configDigest: string;
+  /** The workflow may upsert MtPrefix/MtState/MtUnderAttack/MtCalmSince (they are registered on the server). */
+  searchAttributes?: boolean;
 }
 
 export interface ChangeResult {
@@ -45,6 +50,7 @@ export interface ChangeResult {
 
 export function createCloudflareActivities(deps: CloudflareActivityDeps) {
   const now = deps.now ?? Date.now;
+  const searchAttributesRegistered = deps.searchAttributesRegistered ?? createSearchAttributeCheck();
   const lookup = (cidr: string): RegisteredPrefix => {
     const p = deps.registry.get(cidr);
     if (!p) throw unknownPrefix(cidr);
@@ -147,7 +153,6 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
     },
 
     /** The prefix's configuration as the worker has it now. */
-    // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
     async loadProtectionSettings(cidr: string): Promise<ProtectionSettings> {
       const p = lookup(cidr);
       return {
@@ -156,6 +161,7 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
         configLocked: p.configLocked,
         shadow: p.shadow,
         configDigest: p.digest,
+        searchAttributes: await searchAttributesRegistered(Context.current().info.namespace),
       };
     },
 

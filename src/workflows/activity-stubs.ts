@@ -1,13 +1,25 @@
 // Activity proxies with their timeouts and retry policies; every policy lists the failures retrying cannot fix.
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compactDuration } from '../domain/durations';
 import { NON_RETRYABLE_CLOUDFLARE, NON_RETRYABLE_TELEGRAM } from '../errors';
 
+type CloudflareReads = Pick<Activities, 'readPrefixStates' | 'readLivePrefixState' | 'loadProtectionSettings'>;
+type CloudflareChanges = Pick<Activities, 'withdrawPrefix' | 'advertisePrefix'>;
+type RecordActivities = Pick<
+  Activities,
+  'recordCycle' | 'recordWithdrawal' | 'recordAdvertise' | 'recordNotificationFailed'
+>;
+
 /** Reads of Cloudflare state: short, a few quick retries. */
-export const cloudflareReads = proxyActivities<
-  Pick<Activities, 'readPrefixStates' | 'readLivePrefixState' | 'loadProtectionSettings'>
->({
+const READS: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '2s',
@@ -16,10 +28,10 @@ export const cloudflareReads = proxyActivities<
     maximumAttempts: 4,
     nonRetryableErrorTypes: NON_RETRYABLE_CLOUDFLARE,
   },
-});
+};
 
 /** Advertise / withdraw: retried with backoff for up to ~10 minutes; 429 Retry-After and the 15-minute rule set the pace. */
-export const cloudflareChanges = proxyActivities<Pick<Activities, 'withdrawPrefix' | 'advertisePrefix'>>({
+const CHANGES: ActivityOptions = {
   startToCloseTimeout: '45s',
   scheduleToCloseTimeout: '10m',
   retry: {
@@ -28,7 +40,16 @@ export const cloudflareChanges = proxyActivities<Pick<Activities, 'withdrawPrefi
     maximumInterval: '2m',
     nonRetryableErrorTypes: NON_RETRYABLE_CLOUDFLARE,
   },
-});
+};
+
+export const cloudflareReads = proxyActivities<CloudflareReads>(READS);
+export const cloudflareChanges = proxyActivities<CloudflareChanges>(CHANGES);
+
+// The *For(summary) variants label each call in the Web UI's event history ("withdraw 185.54.81.0/24 at Cloudflare").
+export const cloudflareReadsFor = (summary: string): CloudflareReads =>
+  proxyActivities<CloudflareReads>({ ...READS, summary });
+export const cloudflareChangesFor = (summary: string): CloudflareChanges =>
+  proxyActivities<CloudflareChanges>({ ...CHANGES, summary });
 
 /** The measurement is worth little once its cycle has passed: few attempts, bounded by the check interval. */
 export function trafficReader(checkIntervalMs: number, cidr: string): Pick<Activities, 'measureDroppedTraffic'> {
@@ -41,15 +62,13 @@ export function trafficReader(checkIntervalMs: number, cidr: string): Pick<Activ
 }
 
 /** SQLite writes run in the worker process next to the database: local activities keep histories small. */
-export const records = proxyLocalActivities<
-  Pick<Activities, 'recordCycle' | 'recordWithdrawal' | 'recordAdvertise' | 'recordNotificationFailed'>
->({
+const RECORDS: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+};
 
 /** Telegram delivery: retried for ~10 minutes, honouring retry_after; a final failure is recorded, never fatal. */
-export const notifications = proxyActivities<Pick<Activities, 'sendNotification'>>({
+const NOTIFY: ActivityOptions = {
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '10m',
   retry: {
@@ -59,7 +78,15 @@ export const notifications = proxyActivities<Pick<Activities, 'sendNotification'
     maximumAttempts: 8,
     nonRetryableErrorTypes: NON_RETRYABLE_TELEGRAM,
   },
-});
+};
+
+export const records = proxyLocalActivities<RecordActivities>(RECORDS);
+export const notifications = proxyActivities<Pick<Activities, 'sendNotification'>>(NOTIFY);
+
+export const recordsFor = (summary: string): RecordActivities =>
+  proxyLocalActivities<RecordActivities>({ ...RECORDS, summary });
+export const notificationsFor = (summary: string): Pick<Activities, 'sendNotification'> =>
+  proxyActivities<Pick<Activities, 'sendNotification'>>({ ...NOTIFY, summary });
 
 /** The named failure type and message behind an activity failure. */
 export function describeFailure(err: unknown): { type: string; message: string } {

@@ -1,6 +1,18 @@
 // Signal, query and update definitions shared by the workflows and their clients.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { LiveStateUpdate, ProtectionStatus, SupervisorStatus } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  AdvertiseRequest,
+  AdvertiseResult,
+  HoldRequest,
+  HoldResult,
+  LiveStateUpdate,
+  ProtectionStatus,
+  ResumeRequest,
+  ResumeResult,
+  SupervisorStatus,
+  WithdrawRequest,
+  WithdrawResult,
+} from './types';
 
 /** Supervisor → prefix workflow: Cloudflare's state or the prefix's configuration changed. */
 export const liveStateSignal = defineSignal<[LiveStateUpdate]>('liveState');
@@ -13,3 +25,22 @@ export const reconcileNowSignal = defineSignal<[{ reason: string }]>('reconcileN
 
 export const statusQuery = defineQuery<ProtectionStatus>('status');
 export const supervisorStatusQuery = defineQuery<SupervisorStatus>('supervisorStatus');
+
+// Operator → prefix workflow. Each has a validator: a refused request leaves no trace in the history.
+
+/** ApplicationFailure type of a request a validator refused (locked, cooldown, not advertised…): nothing happened. */
+export const OPERATOR_REFUSED = 'OperatorRequestRefused';
+/** ApplicationFailure type of an accepted request that failed (e.g. Cloudflare kept refusing the PATCH). */
+export const OPERATOR_FAILED = 'OperatorRequestFailed';
+
+/** Withdraw now (manual): recorded as withdrawn_manual, notified, then the re-advertise cooldown runs. */
+export const withdrawUpdate = defineUpdate<WithdrawResult, [WithdrawRequest]>('withdraw');
+
+/** Advertise now, or with whenAllowed queue it until the re-advertise cooldown ends. */
+export const advertiseUpdate = defineUpdate<AdvertiseResult, [AdvertiseRequest]>('advertise');
+
+/** Pause auto-withdraw (measuring continues), optionally for a duration. */
+export const holdUpdate = defineUpdate<HoldResult, [HoldRequest]>('hold');
+
+/** Lift a hold: auto-withdraw decides again from the next cycle. */
+export const resumeUpdate = defineUpdate<ResumeResult, [ResumeRequest]>('resume');

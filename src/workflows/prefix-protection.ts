@@ -1,22 +1,27 @@
-// PrefixProtection: one durable workflow per advertised prefix; measures every cycle, withdraws after the calm period.
+// PrefixProtection: the one owner of a prefix. Measures every cycle, withdraws after the calm period, and carries out
+// the operators' withdraw / advertise / hold / resume requests (updates) in the same history.
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ProtectionSettings } from '../activities';
+import { afterWithdraw, initialCalmState, stepCalm, type Decision } from '../domain/calm-engine';
+import { holdActive, newHold } from '../domain/hold';
 import {
-  afterWithdraw,
-  initialCalmState,
-  projectedWithdrawAtMs,
-  stepCalm,
-  type Decision,
-  type StepContext,
-} from '../domain/calm-engine';
+  checkAdvertise,
+  checkHold,
+  checkResume,
+  checkWithdraw,
+  describeAdvertiseAvailability,
+  type Verdict,
+} from '../domain/operator-rules';
 import {
   cooldownEndsAtMs,
   currentCycleAtMs,
@@ -25,56 +30,144 @@ import {
   withdrawRetryDelayMs,
 } from '../domain/protection';
 import type { LivePrefixState, TrafficObservation } from '../domain/types';
-import { ErrorType } from '../errors';
+import { ErrorType, NON_RETRYABLE_CLOUDFLARE } from '../errors';
 import type { Notification } from '../notifications/types';
 import {
-  cloudflareChanges,
-  cloudflareReads,
+  cloudflareChangesFor,
+  cloudflareReadsFor,
   describeFailure,
-  notifications,
-  records,
+  notificationsFor,
+  recordsFor,
   trafficReader,
   waitSummary,
 } from './activity-stubs';
 import { Background } from './background';
+import { renderDetails } from './details';
 import { SUPERVISOR_WORKFLOW_ID } from './ids';
-import { liveStateSignal, protectionEndedSignal, statusQuery } from './messages';
+import {
+  advertiseUpdate,
+  holdUpdate,
+  liveStateSignal,
+  OPERATOR_FAILED,
+  OPERATOR_REFUSED,
+  protectionEndedSignal,
+  resumeUpdate,
+  statusQuery,
+  withdrawUpdate,
+} from './messages';
+import {
+  advertiseAvailableAt,
+  cooldownPolicyOf,
+  freshState,
+  operatorFactsOf,
+  statusOf,
+  stepContextOf,
+  withDefaults,
+} from './protection-state';
+import { createSearchAttributePublisher } from './search-attributes';
 import type {
+  AdvertiseRequest,
+  AdvertiseResult,
+  HoldRequest,
+  OperatorRequest,
   ProtectionEndReason,
   ProtectionInput,
   ProtectionOutcome,
   ProtectionState,
   ProtectionStatus,
+  ResumeRequest,
+  WithdrawRequest,
+  WithdrawResult,
 } from './types';
 
 const DEFAULT_MAX_HISTORY_EVENTS = 4000;
+/** An operator-started workflow with nothing to do (e.g. its advertise was refused) ends after this long. */
+const IDLE_GRACE_MS = 2 * 60_000;
+
+type WithdrawOutcome =
+  | { kind: 'withdrawn'; result: WithdrawResult }
+  | { kind: 'skipped' }
+  | { kind: 'already_withdrawn' }
+  | { kind: 'locked' }
+  | { kind: 'failed'; error: string; nextAttemptAtMs: number };
 
 export async function PrefixProtection(input: ProtectionInput): Promise<ProtectionOutcome> {
   const cidr = input.cidr;
-  const s: ProtectionState = input.carried ?? freshState(input.live ?? null);
+  const s: ProtectionState = input.carried ? withDefaults(input.carried) : freshState(input, Date.now());
   s.runs += input.carried ? 1 : 0;
   const bg = new Background();
+  const publishSearchAttributes = createSearchAttributePublisher();
   let endReason: ProtectionEndReason = 'cooldown_elapsed';
 
-  setHandler(statusQuery, () => statusOf(s));
+  setHandler(statusQuery, () => status());
   setHandler(liveStateSignal, ({ live, configDigest }) => {
     // Reads can arrive out of order; only a newer observation replaces what we know.
     if (s.live === null || live.observedAtMs >= s.live.observedAtMs) s.live = live;
     if (s.settings !== null && configDigest !== s.settings.configDigest) s.settingsStale = true;
   });
+  setHandler(withdrawUpdate, manualWithdraw, {
+    validator: (req: WithdrawRequest) => enforce(checkWithdraw(facts(), { force: req.force === true }), req),
+    description: 'Withdraw the prefix now (manual); then the re-advertise cooldown runs',
+  });
+  setHandler(advertiseUpdate, manualAdvertise, {
+    validator: (req: AdvertiseRequest) =>
+      enforce(checkAdvertise(facts(), { whenAllowed: req.whenAllowed === true }), req),
+    description: 'Advertise the prefix now, or with whenAllowed as soon as the re-advertise cooldown ends',
+  });
+  setHandler(
+    holdUpdate,
+    (req) => {
+      s.hold = newHold(req, Date.now());
+      const until = s.hold.untilMs === null ? 'until resumed' : `until ${new Date(s.hold.untilMs).toISOString()}`;
+      log.info(`auto-withdraw of ${cidr} held by ${req.actor} ${until}: ${req.reason}`, { cidr });
+      publishVisibility();
+      return { cidr, hold: s.hold };
+    },
+    {
+      validator: (req: HoldRequest) => enforce(checkHold(facts(), { forMs: req.forMs }), req),
+      description: 'Pause auto-withdraw (measuring continues), optionally for forMs',
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    (req) => {
+      const hold = s.hold!;
+      s.hold = null;
+      log.info(`auto-withdraw of ${cidr} resumed by ${req.actor}: ${req.reason}`, { cidr });
+      publishVisibility();
+      return { cidr, resumedAtMs: Date.now(), hold };
+    },
+    { validator: (req: ResumeRequest) => enforce(checkResume(facts()), req), description: 'Lift a hold' },
+  );
 
   if (s.settings === null || s.settingsStale) await loadSettings();
 
   while (s.phase !== 'ended') {
+    publishVisibility();
     if (shouldContinueAsNew(input.maxHistoryEvents)) {
       await bg.drain();
       await condition(allHandlersFinished);
       return continueAsNew<typeof PrefixProtection>({ cidr, carried: s, maxHistoryEvents: input.maxHistoryEvents });
     }
-    if (s.phase === 'cooldown') await holdCooldown();
-    else await protectOneCycle();
+    switch (s.phase) {
+      case 'cooldown':
+        await holdCooldown();
+        break;
+      case 'idle':
+        await waitIdle();
+        break;
+      case 'withdrawing':
+      case 'advertising':
+        // An operator's change is in flight in its update handler.
+        await condition(() => s.phase !== 'withdrawing' && s.phase !== 'advertising');
+        break;
+      default:
+        await protectOneCycle();
+    }
   }
+  await condition(allHandlersFinished);
   await bg.drain();
+  publishVisibility();
   return finish();
 
   // ---- one measurement cycle -------------------------------------------------------------------------------
@@ -89,19 +182,24 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         : nextCycleAtMs(s.lastCycleAtMs, policy.checkIntervalMs);
     const waitMs = cycleAt - Date.now();
     if (waitMs > 0) {
-      const interrupted = await condition(() => externallyWithdrawn() || s.settingsStale, waitMs, {
-        summary: waitSummary(waitMs),
-      });
+      const interrupted = await condition(
+        () => externallyWithdrawn() || s.settingsStale || s.phase !== 'protecting',
+        waitMs,
+        { summary: waitSummary(waitMs) },
+      );
       if (interrupted) return; // handled at the top of the next call
     }
+    if (s.phase !== 'protecting') return;
+    expireHold();
     s.lastCycleAtMs = Math.max(cycleAt, currentCycleAtMs(Date.now(), policy.checkIntervalMs));
     s.cycles++;
 
     const observation = await measure(s.lastCycleAtMs);
+    // An operator changed the prefix while we measured: this reading no longer describes a protected prefix.
+    if (s.phase !== 'protecting') return;
     // The observation describes the window ending at the cycle time: step the engine at that time, so calm
     // accrues in exact intervals whatever the activity's latency.
-    const ctx = stepContext(s.lastCycleAtMs);
-    const result = stepCalm(s.calm, observation, ctx);
+    const result = stepCalm(s.calm, observation, stepContextOf(s, s.lastCycleAtMs));
     s.calm = result.state;
     s.lastDecisions = result.decisions.map((d) =>
       d.type === 'withdraw_blocked' || d.type === 'telemetry_lost' ? `${d.type}:${d.reason}` : d.type,
@@ -174,29 +272,50 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       case 'withdraw':
         // Shadow mode decides once per attack episode; the prefix stays advertised, so do not repeat it every cycle.
         if (s.shadowWithdrawnAtMs !== null) return;
-        return withdraw('auto', d.calmMs);
+        await withdraw('auto', d.calmMs);
+        return;
     }
   }
 
   // ---- withdraw ------------------------------------------------------------------------------------------
 
-  async function withdraw(trigger: 'auto' | 'manual', calmMs: number): Promise<void> {
+  /**
+   * The only path to a withdraw PATCH, automatic or manual. It claims the prefix synchronously (phase
+   * 'withdrawing') before its first await, so a second request arriving meanwhile is refused or skipped.
+   */
+  async function withdraw(
+    trigger: 'auto' | 'manual',
+    calmMs: number,
+    operator?: OperatorRequest,
+  ): Promise<WithdrawOutcome> {
+    if (s.phase !== 'protecting') return { kind: 'skipped' };
     const decidedAtMs = Date.now();
     const eventId = eventIdFor(decidedAtMs, 'withdraw');
-    s.pending = { trigger, eventId, key: `${cidr}/${eventId}`, decidedAtMs, calmMs, peak: s.calm.peak };
+    s.pending = {
+      trigger,
+      ...(operator ? { operator } : {}),
+      eventId,
+      key: `${cidr}/${eventId}`,
+      decidedAtMs,
+      calmMs,
+      peak: s.calm.peak,
+    };
     s.phase = 'withdrawing';
+    publishVisibility();
 
     // Re-read live state first: never act on a stale picture of the prefix.
     let live: LivePrefixState;
     try {
-      live = await cloudflareReads.readLivePrefixState(cidr);
+      live = await cloudflareReadsFor(`read live state ${cidr}`).readLivePrefixState(cidr);
     } catch (err) {
       return withdrawFailed(err);
     }
     s.live = live;
     if (live.advertised === false) {
       s.pending = null;
-      return endProtection('withdrawn_externally');
+      s.phase = 'protecting';
+      await endProtection('withdrawn_externally');
+      return { kind: 'already_withdrawn' };
     }
     if (live.locked) return withdrawRefusedLocked();
 
@@ -204,7 +323,11 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     let shadow: boolean;
     let after: LivePrefixState;
     try {
-      ({ changed, shadow, live: after } = await cloudflareChanges.withdrawPrefix(cidr));
+      ({
+        changed,
+        shadow,
+        live: after,
+      } = await cloudflareChangesFor(`withdraw ${cidr} at Cloudflare`).withdrawPrefix(cidr));
     } catch (err) {
       if (describeFailure(err).type === ErrorType.PrefixLocked) return withdrawRefusedLocked();
       return withdrawFailed(err);
@@ -212,8 +335,9 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const withdrawnAtMs = Date.now();
     const pending = s.pending;
     s.live = after;
+    const who = operator ? `by ${operator.actor} (${operator.reason})` : '';
     await recordSafely('withdrawal', () =>
-      records.recordWithdrawal({
+      recordsFor(`record withdrawal ${cidr}`).recordWithdrawal({
         idempotencyKey: pending.key,
         prefix: cidr,
         description: settings().identity.description,
@@ -227,11 +351,17 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         calmMs,
         peak: pending.peak,
         notes: shadow
-          ? `SHADOW MODE: would have withdrawn at ${new Date(withdrawnAtMs).toISOString()} after ${Math.round(calmMs / 60_000)} min calm; nothing changed`
-          : `${trigger === 'auto' ? 'Auto-withdrawn' : 'Withdrawn by operator'} after ${Math.round(calmMs / 60_000)} min calm${
+          ? `SHADOW MODE: would have withdrawn${who ? ` ${who}` : ''} at ${new Date(withdrawnAtMs).toISOString()} after ${Math.round(calmMs / 60_000)} min calm; nothing changed`
+          : `${trigger === 'auto' ? 'Auto-withdrawn' : `Withdrawn ${who}`} after ${Math.round(calmMs / 60_000)} min calm${
               changed ? '' : ' (Cloudflare already showed it withdrawn)'
             }`,
-        details: { workflowId: workflowInfo().workflowId, changed, shadow, lookbackMs: settings().policy.lookbackMs },
+        details: {
+          workflowId: workflowInfo().workflowId,
+          changed,
+          shadow,
+          lookbackMs: settings().policy.lookbackMs,
+          ...(operator ? { actor: operator.actor, reason: operator.reason } : {}),
+        },
       }),
     );
     notifyLater(pending.key, {
@@ -241,38 +371,47 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       eventId,
       calmMs,
       peak: pending.peak,
+      ...(operator ? { actor: `${operator.actor}: ${operator.reason}` } : {}),
       shadow,
       atMs: withdrawnAtMs,
     });
-    log.info(
-      `${cidr} withdrawn (${eventId}); re-advertise cooldown until ${new Date(withdrawnAtMs + settings().policy.readvertiseCooldownMs).toISOString()}`,
-      {
-        cidr,
-      },
-    );
-    s.lastWithdraw = { eventId, atMs: withdrawnAtMs, trigger, changed };
+    s.lastWithdraw = { eventId, atMs: withdrawnAtMs, trigger, changed, ...(operator ? { actor: operator.actor } : {}) };
+    s.withdrawFailures = { rounds: 0, notBeforeMs: null, lastError: null };
+    s.calm = afterWithdraw(s.calm);
+    s.pending = null;
     if (shadow) {
       // Nothing changed at Cloudflare: keep protecting; the next attack starts a new episode.
       log.warn(`SHADOW MODE: ${cidr} would have been withdrawn now (${eventId}); it stays advertised`, { cidr });
       s.shadowWithdrawnAtMs = withdrawnAtMs;
-      s.calm = afterWithdraw(s.calm);
-      s.pending = null;
       s.phase = 'protecting';
-      return;
+      return {
+        kind: 'withdrawn',
+        result: { cidr, eventId, withdrawnAtMs, changed, shadow, cooldownUntilMs: null },
+      };
     }
     s.withdrawnAtMs = withdrawnAtMs;
+    if (s.hold) {
+      // A hold is about this advertisement: once withdrawn, the next advertise is protected normally.
+      log.info(`hold of ${cidr} by ${s.hold.actor} lifted: the prefix is withdrawn`, { cidr });
+      s.hold = null;
+    }
     s.cooldownUntilMs = cooldownEndsAtMs(
       withdrawnAtMs,
       after.advertisedModifiedAtMs,
       settings().policy.readvertiseCooldownMs,
     );
-    s.withdrawFailures = { rounds: 0, notBeforeMs: null, lastError: null };
-    s.calm = afterWithdraw(s.calm);
-    s.pending = null;
     s.phase = 'cooldown';
+    log.info(
+      `${cidr} withdrawn (${eventId}${who ? `, ${who}` : ''}); re-advertise cooldown until ${new Date(s.cooldownUntilMs).toISOString()}`,
+      { cidr },
+    );
+    return {
+      kind: 'withdrawn',
+      result: { cidr, eventId, withdrawnAtMs, changed, shadow, cooldownUntilMs: s.cooldownUntilMs },
+    };
   }
 
-  async function withdrawFailed(err: unknown): Promise<void> {
+  async function withdrawFailed(err: unknown): Promise<WithdrawOutcome> {
     const f = describeFailure(err);
     const pending = s.pending;
     const rounds = s.withdrawFailures.rounds + 1;
@@ -287,10 +426,11 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         errorType: f.type,
       },
     );
-    if (!pending) return;
+    const failure: WithdrawOutcome = { kind: 'failed', error: `${f.type}: ${f.message}`, nextAttemptAtMs: notBeforeMs };
+    if (!pending) return failure;
     const now = Date.now();
     await recordSafely('failed withdrawal', () =>
-      records.recordWithdrawal({
+      recordsFor(`record failed withdrawal ${cidr}`).recordWithdrawal({
         idempotencyKey: `${pending.key}/failed`,
         prefix: cidr,
         description: settings().identity.description,
@@ -304,7 +444,11 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         calmMs: pending.calmMs,
         peak: pending.peak,
         notes: `${f.type}: ${f.message}`,
-        details: { round: rounds, nextAttemptAtMs: notBeforeMs },
+        details: {
+          round: rounds,
+          nextAttemptAtMs: notBeforeMs,
+          ...(pending.operator ? { actor: pending.operator.actor, reason: pending.operator.reason } : {}),
+        },
       }),
     );
     notifyLater(`${pending.key}/failed`, {
@@ -316,9 +460,10 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       nextAttemptAtMs: notBeforeMs,
       atMs: now,
     });
+    return failure;
   }
 
-  function withdrawRefusedLocked(): void {
+  function withdrawRefusedLocked(): WithdrawOutcome {
     s.pending = null;
     s.phase = 'protecting';
     if (s.live) s.live = { ...s.live, locked: true };
@@ -330,32 +475,276 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         atMs: Date.now(),
       });
     }
+    return { kind: 'locked' };
   }
 
-  // ---- cooldown and ending -------------------------------------------------------------------------------
+  // ---- operator requests (update handlers; their validators already said yes) ------------------------------
+
+  async function manualWithdraw(req: WithdrawRequest): Promise<WithdrawResult> {
+    await settingsLoaded();
+    log.info(`manual withdraw of ${cidr} requested by ${req.actor}: ${req.reason}`, { cidr });
+    const outcome = await withdraw('manual', s.calm.calmAccumulatedMs, { actor: req.actor, reason: req.reason });
+    await publishCycle();
+    switch (outcome.kind) {
+      case 'withdrawn':
+        return outcome.result;
+      case 'already_withdrawn':
+        throw operatorFailure(`${cidr} was already withdrawn outside mt-autowithdraw: nothing changed`);
+      case 'locked':
+        throw operatorFailure(`${cidr} is locked at Cloudflare: nothing changed`);
+      case 'skipped':
+        throw operatorFailure(`another change of ${cidr} took place first: nothing changed`);
+      case 'failed':
+        throw operatorFailure(
+          `withdraw of ${cidr} failed: ${outcome.error}; auto-withdraw tries again from ${new Date(outcome.nextAttemptAtMs).toISOString()}`,
+        );
+    }
+  }
+
+  async function manualAdvertise(req: AdvertiseRequest): Promise<AdvertiseResult> {
+    await settingsLoaded();
+    const operator = { actor: req.actor, reason: req.reason };
+    const availableAtMs = advertiseAvailableAt(s, cooldownPolicyOf(s, input));
+    if (Date.now() < availableAtMs) return queueAdvertise(operator, availableAtMs);
+    const result = await advertise('manual', operator, req.whenAllowed === true);
+    await publishCycle();
+    return result;
+  }
+
+  function queueAdvertise(operator: OperatorRequest, availableAtMs: number): AdvertiseResult {
+    if (s.queuedAdvertise === null) {
+      s.queuedAdvertise = { ...operator, requestedAtMs: Date.now(), failures: 0, retryAtMs: null, lastError: null };
+      log.info(
+        `advertise of ${cidr} queued by ${operator.actor}: ${describeAdvertiseAvailability(availableAtMs, Date.now())}`,
+        { cidr },
+      );
+    }
+    publishVisibility();
+    return { cidr, outcome: 'queued', eventId: null, atMs: availableAtMs, changed: false, shadow: false };
+  }
+
+  /**
+   * Advertises now (phase 'advertising' while in flight). A queued request that fails is kept and tried again
+   * with back-off; a direct one fails its update. Afterwards the prefix is protected like any advertised prefix.
+   */
+  async function advertise(
+    trigger: 'manual' | 'queued',
+    operator: OperatorRequest,
+    mayQueue: boolean,
+  ): Promise<AdvertiseResult> {
+    const resumePhase = s.phase === 'cooldown' ? 'cooldown' : 'idle';
+    s.phase = 'advertising';
+    publishVisibility();
+    let after: LivePrefixState;
+    let changed: boolean;
+    let shadow: boolean;
+    try {
+      const live = await cloudflareReadsFor(`read live state ${cidr}`).readLivePrefixState(cidr);
+      s.live = live;
+      if (live.locked) throw ApplicationFailure.nonRetryable(`${cidr} is locked`, ErrorType.PrefixLocked);
+      if (live.advertised === true) {
+        // Someone else advertised it meanwhile: nothing for us to change or record; protect it.
+        log.info(`${cidr} is already advertised at Cloudflare; protecting it`, { cidr });
+        s.queuedAdvertise = null;
+        startEpisode();
+        return { cidr, outcome: 'advertised', eventId: null, atMs: Date.now(), changed: false, shadow: false };
+      }
+      // Cloudflare may know of a later change than we did: its advertised_modified_at moves the cooldown.
+      const availableAtMs = advertiseAvailableAt(s, cooldownPolicyOf(s, input));
+      if (Date.now() < availableAtMs) {
+        s.phase = resumePhase;
+        if (trigger === 'queued' || mayQueue) return queueAdvertise(operator, availableAtMs);
+        throw ApplicationFailure.create({
+          type: OPERATOR_REFUSED,
+          nonRetryable: true,
+          message: `cannot advertise ${cidr} yet: ${describeAdvertiseAvailability(availableAtMs, Date.now())}`,
+          details: [{ code: 'cooldown', availableAtMs }],
+        });
+      }
+      ({
+        changed,
+        shadow,
+        live: after,
+      } = await cloudflareChangesFor(`advertise ${cidr} at Cloudflare`).advertisePrefix(cidr));
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === OPERATOR_REFUSED) throw err;
+      return advertiseFailed(trigger, operator, resumePhase, err);
+    }
+    const atMs = Date.now();
+    const eventId = eventIdFor(atMs, 'advertise');
+    const queued = trigger === 'queued' ? s.queuedAdvertise : null;
+    await recordSafely('advertise', () =>
+      recordsFor(`record advertise ${cidr}`).recordAdvertise({
+        idempotencyKey: `${cidr}/${eventId}`,
+        prefix: cidr,
+        description: settings().identity.description,
+        eventId,
+        actionTaken: 'advertised_manual',
+        status: shadow ? 'shadow' : 'success',
+        advertisedAtMs: atMs,
+        notes: `${shadow ? 'SHADOW MODE: would have advertised' : 'Advertised'} by ${operator.actor}: ${operator.reason}${
+          queued ? ` (queued at ${new Date(queued.requestedAtMs).toISOString()} until the cooldown ended)` : ''
+        }`,
+        details: {
+          workflowId: workflowInfo().workflowId,
+          trigger,
+          actor: operator.actor,
+          reason: operator.reason,
+          changed,
+          shadow,
+          ...(queued ? { requestedAtMs: queued.requestedAtMs } : {}),
+        },
+      }),
+    );
+    notifyLater(`${cidr}/${eventId}`, {
+      kind: 'prefix_advertised',
+      trigger,
+      prefix: prefixRef(),
+      eventId,
+      actor: `${operator.actor}: ${operator.reason}`,
+      shadow,
+      atMs,
+    });
+    s.lastAdvertise = { eventId, atMs, trigger, actor: operator.actor, changed };
+    s.queuedAdvertise = null;
+    s.live = after;
+    log.info(`${cidr} advertised (${eventId}, ${trigger}, by ${operator.actor}); protecting it`, { cidr });
+    if (after.advertised === true) startEpisode();
+    else {
+      // Shadow mode: nothing changed at Cloudflare, so there is nothing to protect.
+      s.phase = resumePhase;
+      if (resumePhase === 'idle') s.idleSinceMs = Date.now();
+    }
+    return { cidr, outcome: 'advertised', eventId, atMs, changed, shadow };
+  }
+
+  function advertiseFailed(
+    trigger: 'manual' | 'queued',
+    operator: OperatorRequest,
+    resumePhase: 'idle' | 'cooldown',
+    err: unknown,
+  ): AdvertiseResult {
+    const f = describeFailure(err);
+    s.phase = resumePhase;
+    if (resumePhase === 'idle') s.idleSinceMs = Date.now();
+    const final = NON_RETRYABLE_CLOUDFLARE.includes(f.type);
+    if (trigger === 'queued' && s.queuedAdvertise && !final) {
+      const failures = s.queuedAdvertise.failures + 1;
+      const retryAtMs = Date.now() + withdrawRetryDelayMs(failures);
+      s.queuedAdvertise = { ...s.queuedAdvertise, failures, retryAtMs, lastError: `${f.type}: ${f.message}` };
+      log.error(
+        `queued advertise of ${cidr} failed (${failures}): ${f.message}; trying again at ${new Date(retryAtMs).toISOString()}`,
+        { cidr, errorType: f.type },
+      );
+      return { cidr, outcome: 'queued', eventId: null, atMs: retryAtMs, changed: false, shadow: false };
+    }
+    if (trigger === 'queued') s.queuedAdvertise = null;
+    log.error(`advertise of ${cidr} requested by ${operator.actor} failed: ${f.message}`, { cidr, errorType: f.type });
+    throw operatorFailure(`advertise of ${cidr} failed: ${f.type}: ${f.message}`);
+  }
+
+  /** A new protection episode: the prefix is advertised (by us or by someone else) and measured from scratch. */
+  function startEpisode(): void {
+    s.phase = 'protecting';
+    s.episodeStartedAtMs = Date.now();
+    s.calm = initialCalmState();
+    s.lastCycleAtMs = null;
+    s.lockedNotified = false;
+    s.cooldownUntilMs = null;
+    s.idleSinceMs = null;
+    s.shadowWithdrawnAtMs = null;
+    s.pending = null;
+    s.withdrawFailures = { rounds: 0, notBeforeMs: null, lastError: null };
+  }
+
+  function expireHold(): void {
+    if (s.hold && !holdActive(s.hold, Date.now())) {
+      log.info(`hold of ${cidr} by ${s.hold.actor} expired: auto-withdraw resumes`, { cidr });
+      s.hold = null;
+    }
+  }
+
+  // ---- cooldown, idle and ending -------------------------------------------------------------------------
 
   async function holdCooldown(): Promise<void> {
-    const until = s.cooldownUntilMs ?? Date.now();
-    const remaining = until - Date.now();
     const readvertised = (): boolean =>
       s.live?.advertised === true && s.withdrawnAtMs !== null && s.live.observedAtMs > s.withdrawnAtMs;
-    if (
-      remaining > 0 &&
-      !(await condition(readvertised, remaining, {
-        summary: `re-advertise cooldown ${waitSummary(remaining).slice(5)}`,
-      }))
-    )
-      return; // cooldown not over yet: loop (and maybe continue-as-new)
+    const until = dueAtMs(s.cooldownUntilMs ?? Date.now());
+    const remaining = until - Date.now();
+    if (remaining > 0) {
+      const label = s.queuedAdvertise ? 'queued advertise' : 're-advertise cooldown';
+      await condition(() => readvertised() || s.phase !== 'cooldown', remaining, {
+        summary: `${label}: ${waitSummary(remaining)}`,
+      });
+      return; // re-evaluated at the top of the loop (and maybe continue-as-new first)
+    }
     if (readvertised()) {
       log.info(`${cidr} advertised again during the cooldown: protecting it again`, { cidr });
-      s.phase = 'protecting';
-      s.episodeStartedAtMs = Date.now();
-      s.calm = initialCalmState();
-      s.lastCycleAtMs = null;
-      s.lockedNotified = false;
+      startEpisode();
       return;
     }
-    if (Date.now() >= until) s.phase = 'ended';
+    if (s.queuedAdvertise) {
+      await advertiseQueued();
+      return;
+    }
+    await condition(allHandlersFinished);
+    if (s.phase === 'cooldown' && s.queuedAdvertise === null) {
+      s.phase = 'ended';
+      endReason = 'cooldown_elapsed';
+    }
+  }
+
+  /** Started by an operator for a prefix that is not advertised: wait for a (queued) advertise, else end. */
+  async function waitIdle(): Promise<void> {
+    const advertisedMeanwhile = (): boolean =>
+      s.live?.advertised === true && s.live.observedAtMs >= (s.idleSinceMs ?? s.episodeStartedAtMs);
+    if (advertisedMeanwhile()) {
+      log.info(`${cidr} was advertised outside this workflow: protecting it`, { cidr });
+      startEpisode();
+      return;
+    }
+    const idleSince = s.idleSinceMs ?? Date.now();
+    const until = s.queuedAdvertise
+      ? dueAtMs(advertiseAvailableAt(s, cooldownPolicyOf(s, input)))
+      : idleSince + IDLE_GRACE_MS;
+    const remaining = until - Date.now();
+    if (remaining > 0) {
+      const queued = s.queuedAdvertise !== null;
+      await condition(
+        () => s.phase !== 'idle' || advertisedMeanwhile() || (!queued && s.queuedAdvertise !== null),
+        remaining,
+        { summary: `${queued ? 'queued advertise' : 'idle'}: ${waitSummary(remaining)}` },
+      );
+      return;
+    }
+    if (s.queuedAdvertise) {
+      await advertiseQueued();
+      return;
+    }
+    await condition(allHandlersFinished);
+    if (s.phase === 'idle' && s.queuedAdvertise === null) {
+      log.info(`${cidr} is not advertised and nothing is asked of it: protection ends`, { cidr });
+      s.phase = 'ended';
+      endReason = 'not_advertised';
+    }
+  }
+
+  /** A queued advertise waits for the cooldown and, after a failure, for its retry time. */
+  function dueAtMs(cooldownEndMs: number): number {
+    const q = s.queuedAdvertise;
+    if (!q) return cooldownEndMs;
+    return Math.max(cooldownEndMs, advertiseAvailableAt(s, cooldownPolicyOf(s, input)), q.retryAtMs ?? 0);
+  }
+
+  async function advertiseQueued(): Promise<void> {
+    const q = s.queuedAdvertise!;
+    try {
+      await advertise('queued', { actor: q.actor, reason: q.reason }, true);
+    } catch (err) {
+      // Final failure (locked, refused credentials): already logged; the queue is dropped.
+      log.error(`queued advertise of ${cidr} dropped: ${describeFailure(err).message}`, { cidr });
+    }
+    await publishCycle();
   }
 
   async function endProtection(reason: ProtectionEndReason): Promise<void> {
@@ -366,7 +755,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       log.info(`${cidr} is no longer advertised (changed outside this workflow); protection ends`, { cidr });
       const atMs = live?.advertisedModifiedAtMs ?? live?.observedAtMs ?? Date.now();
       await recordSafely('external withdrawal', () =>
-        records.recordWithdrawal({
+        recordsFor(`record external withdrawal ${cidr}`).recordWithdrawal({
           idempotencyKey: `${cidr}/external/${atMs}`,
           prefix: cidr,
           description: settings().identity.description,
@@ -407,8 +796,13 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
   // ---- helpers -------------------------------------------------------------------------------------------
 
   async function loadSettings(): Promise<void> {
-    s.settings = await cloudflareReads.loadProtectionSettings(cidr);
+    s.settings = await cloudflareReadsFor(`load settings ${cidr}`).loadProtectionSettings(cidr);
     s.settingsStale = false;
+  }
+
+  /** Update handlers of the very first workflow task run before the settings activity has answered. */
+  async function settingsLoaded(): Promise<void> {
+    if (s.settings === null) await condition(() => s.settings !== null);
   }
 
   function settings(): ProtectionSettings {
@@ -424,22 +818,54 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     return s.phase === 'protecting' && s.live?.advertised === false && s.live.observedAtMs >= s.episodeStartedAtMs;
   }
 
-  function stepContext(nowMs = Date.now()): StepContext {
-    const locked = (s.live?.locked ?? false) || (s.settings?.configLocked ?? false);
-    return {
-      nowMs,
-      policy: settings().policy,
-      held: false,
-      locked,
-      advertisedAtMs: s.live?.advertised === true ? s.live.advertisedModifiedAtMs : null,
-      withdrawNotBeforeMs: s.withdrawFailures.notBeforeMs,
-    };
+  function status(): ProtectionStatus {
+    return statusOf(cidr, s, cooldownPolicyOf(s, input), Date.now());
   }
 
-  /** Publishes this cycle's status: the dashboard row in SQLite (and metrics). */
+  function facts() {
+    return operatorFactsOf(cidr, s, cooldownPolicyOf(s, input), Date.now());
+  }
+
+  /** Validators throw to refuse: the update is rejected and nothing is written to the history. */
+  function enforce(verdict: Verdict, req: OperatorRequest): void {
+    if (typeof req?.actor !== 'string' || req.actor.trim() === '' || typeof req.reason !== 'string')
+      throw ApplicationFailure.create({
+        type: OPERATOR_REFUSED,
+        nonRetryable: true,
+        message: 'every operator request names its actor and a reason',
+        details: [{ code: 'invalid' }],
+      });
+    if (!verdict.ok)
+      throw ApplicationFailure.create({
+        type: OPERATOR_REFUSED,
+        nonRetryable: true,
+        message: verdict.message,
+        details: [{ code: verdict.code, availableAtMs: verdict.availableAtMs ?? null }],
+      });
+  }
+
+  function operatorFailure(message: string): ApplicationFailure {
+    return ApplicationFailure.create({ type: OPERATOR_FAILED, nonRetryable: true, message });
+  }
+
+  /** Web UI: current details (markdown) always; search attributes when the server has them registered. */
+  function publishVisibility(): void {
+    const st = status();
+    setCurrentDetails(renderDetails(st));
+    if (s.settings?.searchAttributes === true)
+      publishSearchAttributes({
+        cidr,
+        state: st.state,
+        underAttack: st.underAttack,
+        calmSinceMs: st.underAttack ? null : st.calmSinceMs,
+      });
+  }
+
+  /** Publishes this cycle's status: the dashboard row in SQLite (and metrics), and the Web UI's view. */
   async function publishCycle(): Promise<void> {
-    const status = statusOf(s);
-    await recordSafely('cycle status', () => records.recordCycle(status));
+    publishVisibility();
+    const st = status();
+    await recordSafely('cycle status', () => recordsFor(`record status ${cidr}`).recordCycle(st));
   }
 
   /** A failing database write is logged, never allowed to stop protection or undo a withdraw. */
@@ -456,87 +882,23 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     bg.run(
       (async () => {
         try {
-          await notifications.sendNotification({ key, notification });
+          await notificationsFor(`notify ${notification.kind.replace(/_/g, ' ')} ${cidr}`).sendNotification({
+            key,
+            notification,
+          });
         } catch (err) {
           const f = describeFailure(err);
           log.warn(`notification ${key} failed for good: ${f.message}`, { cidr });
           await recordSafely('notification failure', () =>
-            records.recordNotificationFailed({ key, error: `${f.type}: ${f.message}` }),
+            recordsFor(`record notification failure ${cidr}`).recordNotificationFailed({
+              key,
+              error: `${f.type}: ${f.message}`,
+            }),
           );
         }
       })(),
     );
   }
-
-  function statusOf(st: ProtectionState): ProtectionStatus {
-    const now = Date.now();
-    const ctx = st.settings ? stepContext() : null;
-    const c = st.calm;
-    const telemetry =
-      c.lastClassification === null
-        ? 'not_measured'
-        : c.telemetryLostAlerted
-          ? 'lost'
-          : c.unknownSinceMs !== null
-            ? 'unknown'
-            : 'ok';
-    return {
-      cidr,
-      description: st.settings?.identity.description ?? '',
-      phase: st.phase,
-      advertised: st.live?.advertised ?? null,
-      locked: ctx?.locked ?? false,
-      held: ctx?.held ?? false,
-      underAttack: c.underAttack,
-      telemetry,
-      unknownReason: c.unknownReason,
-      unknownSinceMs: c.unknownSinceMs,
-      calmSinceMs: c.calmSinceMs,
-      calmAccumulatedMs: c.calmAccumulatedMs,
-      calmPeriodMs: st.settings?.policy.calmPeriodMs ?? 0,
-      withdrawDueAtMs: ctx && st.phase === 'protecting' && !ctx.locked ? projectedWithdrawAtMs(c, ctx) : null,
-      withdrawBlockedBy: ctx?.locked
-        ? 'locked'
-        : ctx?.withdrawNotBeforeMs && ctx.withdrawNotBeforeMs > now
-          ? 'retry_backoff'
-          : null,
-      peak: c.peak,
-      lastMeasurement: c.lastMeasurement,
-      lastCycleAtMs: st.lastCycleAtMs,
-      cycles: st.cycles,
-      pending: st.pending,
-      withdrawFailures: st.withdrawFailures,
-      cooldownUntilMs: st.phase === 'cooldown' ? st.cooldownUntilMs : null,
-      lastWithdraw: st.lastWithdraw,
-      shadow: st.settings?.shadow ?? false,
-      shadowWithdrawnAtMs: st.shadowWithdrawnAtMs,
-      lastDecisions: st.lastDecisions,
-      runs: st.runs,
-      nowMs: now,
-    };
-  }
-}
-
-function freshState(live: LivePrefixState | null): ProtectionState {
-  return {
-    phase: 'protecting',
-    settings: null,
-    settingsStale: false,
-    live,
-    calm: initialCalmState(),
-    episodeStartedAtMs: Date.now(),
-    cycles: 0,
-    lastCycleAtMs: null,
-    pending: null,
-    withdrawFailures: { rounds: 0, notBeforeMs: null, lastError: null },
-    withdrawnAtMs: null,
-    cooldownUntilMs: null,
-    lastWithdraw: null,
-    lockedNotified: false,
-    lastDecisions: [],
-    shadowWithdrawnAtMs: null,
-    runs: 1,
-  };
 }
 
 function shouldContinueAsNew(maxEvents = DEFAULT_MAX_HISTORY_EVENTS): boolean {

@@ -1,9 +1,15 @@
 // Inputs, carried state and status shapes of the workflows (plain JSON: they travel through histories and queries).
 import type { ProtectionSettings } from '../activities';
 import type { CalmState } from '../domain/calm-engine';
+import type { Hold } from '../domain/hold';
+import type { ProtectionStateLabel } from '../domain/state-label';
 import type { LivePrefixState, PeakStats } from '../domain/types';
 
-export type ProtectionPhase = 'protecting' | 'withdrawing' | 'cooldown' | 'ended';
+/**
+ * idle: started by an operator for a prefix that is not advertised (waits for an advertise, queued or not);
+ * advertising / withdrawing: a change is in flight; cooldown: withdrawn, Cloudflare's re-advertise rule running.
+ */
+export type ProtectionPhase = 'idle' | 'protecting' | 'withdrawing' | 'advertising' | 'cooldown' | 'ended';
 
 export interface ProtectionInput {
   cidr: string;
@@ -13,10 +19,90 @@ export interface ProtectionInput {
   carried?: ProtectionState;
   /** Test hook: continue-as-new after this many history events even if the server does not suggest it. */
   maxHistoryEvents?: number;
+  /**
+   * Set when an operator's update-with-start creates the workflow: what the update validators need before the
+   * settings activity has answered (the update is validated in the very first workflow task).
+   */
+  operatorStart?: OperatorStart;
+}
+
+export interface OperatorStart {
+  /** Our last successful withdraw of this prefix as recorded in the database. */
+  lastWithdrawAtMs: number | null;
+  readvertiseCooldownMs: number;
+  minAdvertisedMs: number;
+}
+
+/** Who asked, and why: carried into the records, the notification and the history. */
+export interface OperatorRequest {
+  /** e.g. "alice@noc1". */
+  actor: string;
+  reason: string;
+}
+
+export interface WithdrawRequest extends OperatorRequest {
+  /** Withdraw even under attack or with unknown traffic. */
+  force?: boolean;
+}
+
+export interface AdvertiseRequest extends OperatorRequest {
+  /** Inside the re-advertise cooldown: queue it (durably) instead of refusing. */
+  whenAllowed?: boolean;
+}
+
+export interface HoldRequest extends OperatorRequest {
+  /** Resume by itself after this long; absent or null: until `resume`. */
+  forMs?: number | null;
+}
+
+export type ResumeRequest = OperatorRequest;
+
+export interface WithdrawResult {
+  cidr: string;
+  eventId: string;
+  withdrawnAtMs: number;
+  /** False when Cloudflare already showed it withdrawn, or in shadow mode. */
+  changed: boolean;
+  shadow: boolean;
+  /** When an advertise becomes possible again (null in shadow mode: nothing changed). */
+  cooldownUntilMs: number | null;
+}
+
+export interface AdvertiseResult {
+  cidr: string;
+  outcome: 'advertised' | 'queued';
+  /** Set once advertised. */
+  eventId: string | null;
+  /** When it was advertised, or when the queued advertise is due. */
+  atMs: number;
+  changed: boolean;
+  shadow: boolean;
+}
+
+export interface HoldResult {
+  cidr: string;
+  hold: Hold;
+}
+
+export interface ResumeResult {
+  cidr: string;
+  resumedAtMs: number;
+  /** The hold that was lifted. */
+  hold: Hold;
+}
+
+export interface QueuedAdvertise extends OperatorRequest {
+  requestedAtMs: number;
+  /** Failed attempts so far (Cloudflare unavailable at the due time): retried with back-off, never dropped silently. */
+  failures: number;
+  retryAtMs: number | null;
+  lastError: string | null;
 }
 
 export interface PendingWithdraw {
   trigger: 'auto' | 'manual';
+  /** Manual withdraws: who asked and why. */
+  operator?: OperatorRequest;
   eventId: string;
   key: string;
   decidedAtMs: number;
@@ -39,13 +125,34 @@ export interface ProtectionState {
   withdrawFailures: { rounds: number; notBeforeMs: number | null; lastError: string | null };
   withdrawnAtMs: number | null;
   cooldownUntilMs: number | null;
-  lastWithdraw: { eventId: string; atMs: number; trigger: 'auto' | 'manual'; changed: boolean } | null;
+  lastWithdraw: {
+    eventId: string;
+    atMs: number;
+    trigger: 'auto' | 'manual';
+    changed: boolean;
+    actor?: string;
+  } | null;
   lockedNotified: boolean;
   /** Decisions of the last cycle ("withdraw", "withdraw_blocked:held", …), published for metrics. */
   lastDecisions: string[];
   /** Shadow mode: when this episode's withdraw was decided (and not made); no second one until a new attack. */
   shadowWithdrawnAtMs: number | null;
   runs: number;
+  /** Auto-withdraw paused by an operator (added with operator control: older carried states lack it). */
+  hold?: Hold | null;
+  /** An advertise requested during the cooldown, performed when it ends. */
+  queuedAdvertise?: QueuedAdvertise | null;
+  lastAdvertise?: LastAdvertise | null;
+  /** Idle phase: since when nothing has been asked of this workflow. */
+  idleSinceMs?: number | null;
+}
+
+export interface LastAdvertise {
+  eventId: string;
+  atMs: number;
+  trigger: 'manual' | 'queued';
+  actor: string;
+  changed: boolean;
 }
 
 export type ProtectionEndReason = 'cooldown_elapsed' | 'withdrawn_externally' | 'not_advertised';
@@ -62,10 +169,17 @@ export interface ProtectionStatus {
   cidr: string;
   description: string;
   phase: ProtectionPhase;
+  /** One word: calm, under_attack, held, locked, cooldown, advertise_queued, idle… (MtState in the Web UI). */
+  state: ProtectionStateLabel;
   advertised: boolean | null;
   locked: boolean;
   /** Auto-withdraw paused by an operator (the prefix is still measured). */
   held: boolean;
+  hold: Hold | null;
+  queuedAdvertise: QueuedAdvertise | null;
+  /** When not advertised: when Cloudflare will accept the next advertise. */
+  advertiseAvailableAtMs: number | null;
+  lastAdvertise: LastAdvertise | null;
   underAttack: boolean;
   telemetry: 'ok' | 'unknown' | 'lost' | 'not_measured';
   unknownReason: string | null;
@@ -89,6 +203,8 @@ export interface ProtectionStatus {
   lastDecisions: string[];
   /** Runs of this workflow so far (continue-as-new starts a new run). */
   runs: number;
+  /** The calm engine's whole state (lets `mtctl check` step it once more without acting). */
+  engine: CalmState;
   nowMs: number;
 }
 

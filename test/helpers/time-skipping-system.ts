@@ -1,5 +1,6 @@
 // The whole system in-process on the time-skipping server: simulators, SQLite, real activities and a worker.
 // The simulator's clock follows workflow time, so analytics answers describe the time-skipped windows asked for.
+import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
@@ -27,6 +28,11 @@ export async function startTimeSkippingSystem(opts: {
   background?: boolean;
   env?: Record<string, string>;
   cloudflare?: Omit<CloudflareSimulatorOptions, 'accountId' | 'token' | 'clock'>;
+  /**
+   * Also move the simulator's clock to each activity's scheduled (workflow) time, so Cloudflare's 15-minute rules
+   * see time-skipped durations (e.g. a cooldown spent without measuring).
+   */
+  simClockFollowsActivities?: boolean;
 }): Promise<TimeSkippingSystem> {
   quietTemporalRuntime();
   const env = await createTimeSkippingEnv();
@@ -46,7 +52,9 @@ export async function startTimeSkippingSystem(opts: {
   }
   const deps = buildDependencies(fx.config, memoryLogger().logger);
   const activities: Activities = {
-    ...deps.activities,
+    ...(opts.simClockFollowsActivities
+      ? followingWorkflowTime(deps.activities, (t) => (simNow = Math.max(simNow, t)))
+      : deps.activities),
     measureDroppedTraffic: async (input) => {
       simNow = Math.max(simNow, input.windowEndMs + 5_000);
       return deps.activities.measureDroppedTraffic(input);
@@ -73,4 +81,16 @@ export async function startTimeSkippingSystem(opts: {
       await fx.close();
     },
   };
+}
+
+/** Each activity first tells `advance` the workflow time it was scheduled at. */
+function followingWorkflowTime(activities: Activities, advance: (workflowTimeMs: number) => void): Activities {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as Array<[string, (...args: unknown[]) => unknown]>) {
+    wrapped[name] = (...args: unknown[]) => {
+      advance(Context.current().info.currentAttemptScheduledTimestampMs);
+      return fn(...args);
+    };
+  }
+  return wrapped as Activities;
 }

@@ -1,0 +1,118 @@
+// Pure views of a prefix workflow's state: fresh and carried state, status, and the search attribute plumbing.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSearchAttributeCheck } from '../../src/activities/search-attributes';
+import { initialCalmState } from '../../src/domain/calm-engine';
+import { registerCommand } from '../../src/runtime/search-attributes';
+import { renderDetails } from '../../src/workflows/details';
+import { freshState, statusOf, withDefaults } from '../../src/workflows/protection-state';
+import { missingSearchAttributes, MT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attribute-keys';
+import type { ProtectionState } from '../../src/workflows/types';
+
+const NOW = Date.UTC(2026, 0, 19, 14, 0, 0);
+const POLICY = { readvertiseCooldownMs: 900_000, minAdvertisedMs: 900_000 };
+const live = (advertised: boolean) => ({
+  cidr: '185.54.81.0/24',
+  advertised,
+  advertisedModifiedAtMs: NOW - 60_000,
+  locked: false,
+  onDemandEnabled: true,
+  observedAtMs: NOW,
+});
+
+describe('protection state', () => {
+  it('a supervisor start protects; an operator start for a withdrawn prefix waits idle', () => {
+    assert.equal(freshState({ cidr: '185.54.81.0/24', live: live(true) }, NOW).phase, 'protecting');
+    const idle = freshState(
+      {
+        cidr: '185.54.81.0/24',
+        live: live(false),
+        operatorStart: { lastWithdrawAtMs: NOW - 120_000, ...POLICY },
+      },
+      NOW,
+    );
+    assert.equal(idle.phase, 'idle');
+    assert.equal(idle.withdrawnAtMs, NOW - 120_000);
+    const st = statusOf('185.54.81.0/24', idle, POLICY, NOW);
+    assert.equal(st.state, 'idle');
+    assert.equal(st.advertiseAvailableAtMs, NOW - 60_000 + 900_000, "Cloudflare's later change sets the cooldown end");
+  });
+
+  it('state carried from a run before operator control gets the new fields', () => {
+    const old = freshState({ cidr: '185.54.81.0/24', live: live(true) }, NOW) as Partial<ProtectionState>;
+    delete old.hold;
+    delete old.queuedAdvertise;
+    delete old.lastAdvertise;
+    delete old.idleSinceMs;
+    const s = withDefaults(old as ProtectionState);
+    assert.equal(s.hold, null);
+    assert.equal(s.queuedAdvertise, null);
+    const st = statusOf('185.54.81.0/24', s, POLICY, NOW);
+    assert.equal(st.held, false);
+    assert.equal(st.state, 'measuring');
+  });
+
+  it('a hold shows in the status and the Web UI details until it ends', () => {
+    const s = withDefaults(freshState({ cidr: '185.54.81.0/24', live: live(true) }, NOW));
+    s.hold = { actor: 'alice@noc1', reason: 'maintenance | window', sinceMs: NOW, untilMs: NOW + 3_600_000 };
+    s.calm = { ...initialCalmState(), calmSinceMs: NOW - 60_000, lastClassification: 'calm' };
+    const st = statusOf('185.54.81.0/24', s, POLICY, NOW + 60_000);
+    assert.equal(st.state, 'held');
+    assert.equal(st.withdrawBlockedBy, 'held');
+    const md = renderDetails(st);
+    assert.match(md, /185\.54\.81\.0\/24/);
+    assert.match(md, /\| Held \| by alice@noc1 until 15:00:00 UTC, in 59m 00s: maintenance \\\| window \|/);
+    assert.equal(statusOf('185.54.81.0/24', s, POLICY, NOW + 3_600_000).held, false, 'expired');
+  });
+});
+
+describe('search attributes', () => {
+  it('scripts/temporal-dev.mjs registers exactly the attributes the workflows upsert', () => {
+    const script = readFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-dev.mjs'), 'utf8');
+    const listed = /const attrs = \[([^\]]*)\]/.exec(script)?.[1] ?? '';
+    const names = [...listed.matchAll(/'(\w+)=(\w+)'/g)].map((m) => `${m[1]}=${m[2]!.toUpperCase()}`);
+    assert.deepEqual(names.sort(), MT_SEARCH_ATTRIBUTES.map((k) => `${k.name}=${k.type}`).sort());
+  });
+
+  it('finds what is missing or typed differently, whatever the enum spelling', () => {
+    assert.deepEqual(
+      missingSearchAttributes({
+        MtPrefix: 2,
+        MtState: 'INDEXED_VALUE_TYPE_KEYWORD',
+        MtUnderAttack: 'BOOL',
+        MtCalmSince: 6,
+      }),
+      [],
+    );
+    assert.deepEqual(missingSearchAttributes({ MtPrefix: 1, MtState: 2, MtUnderAttack: 5 }), [
+      'MtPrefix=KEYWORD',
+      'MtCalmSince=DATETIME',
+    ]);
+    assert.equal(
+      registerCommand('default', ['MtUnderAttack=BOOL', 'MtCalmSince=DATETIME']),
+      'temporal operator search-attribute create --namespace default --name MtUnderAttack --type Bool --name MtCalmSince --type Datetime',
+    );
+  });
+
+  it('the workflows may upsert only after a positive listing; a failure is asked again later', async () => {
+    let now = NOW;
+    let answer: Record<string, unknown> | Error = new Error('unimplemented');
+    let calls = 0;
+    const check = createSearchAttributeCheck({
+      now: () => now,
+      list: () => {
+        calls++;
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+    });
+    assert.equal(await check('default'), false);
+    answer = { MtPrefix: 2, MtState: 2, MtUnderAttack: 5, MtCalmSince: 6 };
+    assert.equal(await check('default'), false, 'a negative answer is kept for a while');
+    now += 5 * 60_000;
+    assert.equal(await check('default'), true);
+    answer = new Error('gone');
+    assert.equal(await check('default'), true, 'a positive answer is kept');
+    assert.equal(calls, 2);
+  });
+});
