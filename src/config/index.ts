@@ -1,5 +1,6 @@
 // Application configuration: parsed and validated once from the environment and the mapping file, then frozen.
 import { hostname } from 'node:os';
+import { isValidCidr } from '../domain/cidr';
 import { parseDuration } from '../domain/durations';
 import type { ProtectionPolicy } from '../domain/types';
 import { ConfigError, loadPrefixMapping, type PrefixEntry } from './prefix-mapping';
@@ -31,8 +32,24 @@ export interface AppConfig {
   host: string;
   /** Shadow mode: everything runs, is recorded and notified as "would …", but nothing is ever PATCHed. */
   shadow: boolean;
+  /** Webhook receiver (src/webhooks); secret is null when WEBHOOK_SECRET is unset (the receiver refuses to start). */
+  webhook: WebhookSettings;
+  /** Records retention; null keeps that table forever. */
+  retention: { webhooksMs: number | null; attackEventsMs: number | null; networkEventsMs: number | null };
+  /** Network analytics monitor schedule; intervalMs null disables it (the schedule is paused). */
+  monitor: { intervalMs: number | null; lookbackMs: number };
   /** Secret values, for redaction in logs and error texts. */
   secrets: string[];
+}
+
+export interface WebhookSettings {
+  secret: string | null;
+  host: string;
+  port: number;
+  path: string;
+  maxBodyBytes: number;
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback/linklocal/uniquelocal); empty: none. */
+  trustProxy: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +74,15 @@ export const DEFAULTS = {
   TELEGRAM_TIMEOUT: '10s',
   GRAPHQL_ROW_LIMIT: '10000',
   LOG_LEVEL: 'info',
+  WEBHOOK_HOST: '127.0.0.1',
+  WEBHOOK_PORT: '8080',
+  WEBHOOK_PATH: '/webhook/cloudflare',
+  WEBHOOK_MAX_BODY: '256kb',
+  RETENTION_WEBHOOKS: '30d',
+  RETENTION_ATTACK_EVENTS: '90d',
+  RETENTION_NETWORK_EVENTS: 'off',
+  MONITOR_INTERVAL: '5m',
+  MONITOR_LOOKBACK: '15m',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -160,6 +186,23 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     problems.push(`SHADOW_MODE=${shadowRaw}: must be 1/true/yes or 0/false/no`);
   const shadow = ['1', 'true', 'yes'].includes(shadowRaw);
 
+  const webhook = webhookSettings(env, get, problems);
+  /** A duration, or null for off/0 (keep forever, or disabled). */
+  const optionalDuration = (name: keyof typeof DEFAULTS, min: number): number | null => {
+    const raw = get(name).trim().toLowerCase();
+    if (raw === 'off' || raw === '0') return null;
+    return duration(name, min);
+  };
+  const retention = {
+    webhooksMs: optionalDuration('RETENTION_WEBHOOKS', 3_600_000),
+    attackEventsMs: optionalDuration('RETENTION_ATTACK_EVENTS', 3_600_000),
+    networkEventsMs: optionalDuration('RETENTION_NETWORK_EVENTS', 3_600_000),
+  };
+  const monitor = {
+    intervalMs: optionalDuration('MONITOR_INTERVAL', 60_000),
+    lookbackMs: duration('MONITOR_LOOKBACK', 60_000),
+  };
+
   const mappingFile = get('PREFIX_MAPPING_FILE');
   let prefixes: PrefixEntry[] = [];
   try {
@@ -170,7 +213,7 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  const secrets = [token, apiKey, botToken].filter((s): s is string => Boolean(s));
+  const secrets = [token, apiKey, botToken, webhook.secret].filter((s): s is string => Boolean(s));
   return deepFreeze({
     cloudflare: {
       accountId: accountId ?? '',
@@ -190,8 +233,48 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     notifyFooter: nonEmpty(env.NOTIFY_FOOTER) ?? 'mt-autowithdraw · Cloudflare Magic Transit',
     host: nonEmpty(env.SERVER_NAME) ?? hostname(),
     shadow,
+    webhook,
+    retention,
+    monitor,
     secrets,
   });
+}
+
+const SIZE = /^(\d+)\s*(b|kb|k|mb|m)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1_048_576, mb: 1_048_576 };
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** WEBHOOK_* settings; the secret is optional here (only the receiver needs it, and it says so at start). */
+function webhookSettings(env: Env, get: (name: keyof typeof DEFAULTS) => string, problems: string[]): WebhookSettings {
+  const port = Number(get('WEBHOOK_PORT').trim());
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    problems.push(`WEBHOOK_PORT=${get('WEBHOOK_PORT')}: must be a port number from 0 to 65535`);
+  const size = SIZE.exec(get('WEBHOOK_MAX_BODY').trim());
+  const maxBodyBytes = size ? Number(size[1]) * (SIZE_UNIT[(size[2] ?? 'b').toLowerCase()] ?? 1) : 0;
+  if (!size || maxBodyBytes < 1024 || maxBodyBytes > 16 * 1_048_576)
+    problems.push(`WEBHOOK_MAX_BODY=${get('WEBHOOK_MAX_BODY')}: must be a size from 1kb to 16mb (e.g. 256kb)`);
+  const path = get('WEBHOOK_PATH');
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path))
+    problems.push(`WEBHOOK_PATH=${path}: must be a URL path such as /webhook/cloudflare`);
+  const trustProxy = (env.WEBHOOK_TRUST_PROXY ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  for (const t of trustProxy) {
+    if (
+      !PROXY_KEYWORDS.includes(t.toLowerCase()) &&
+      !isValidCidr(t.includes('/') ? t : `${t}/${t.includes(':') ? 128 : 32}`)
+    )
+      problems.push(`WEBHOOK_TRUST_PROXY: ${t} is not an address, a CIDR, or one of ${PROXY_KEYWORDS.join(', ')}`);
+  }
+  return {
+    secret: nonEmpty(env.WEBHOOK_SECRET) ?? null,
+    host: get('WEBHOOK_HOST'),
+    port: Number.isInteger(port) ? port : 0,
+    path,
+    maxBodyBytes,
+    trustProxy,
+  };
 }
 
 /** The effective policy of one prefix: defaults plus the mapping file's overrides. */

@@ -5,3 +5,7 @@ export * from './migrate';
 export * from './repository';
 export * from './queries';
 export type * from './types';
+export * from './webhooks';
+export * from './network-events';
+export * from './retention';
+export * from './backup';

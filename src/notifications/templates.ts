@@ -260,6 +260,60 @@ function withdrawSkippedLocked(n: Of<'withdraw_skipped_locked'>): Blocks {
   ];
 }
 
+/** "1.25 Gb", "980.00 Mb", "12.00 kb": an amount of data (not a rate). */
+export function formatBits(bits: number): string {
+  if (!Number.isFinite(bits)) return 'n/a';
+  const units: Array<[string, number]> = [
+    ['Gb', 1e9],
+    ['Mb', 1e6],
+    ['kb', 1e3],
+  ];
+  for (const [unit, size] of units) if (Math.abs(bits) >= size) return `${(bits / size).toFixed(2)} ${unit}`;
+  return `${formatCount(bits)} b`;
+}
+
+/** How many attacks one summary message details; the rest are counted. */
+const ATTACKS_SHOWN = 5;
+
+function networkAttacksDetected(n: Of<'network_attacks_detected'>): Blocks {
+  const shown = n.attacks.slice(0, ATTACKS_SHOWN);
+  const attackBlocks: Blocks = shown.map((a, k) => [
+    section(`ATTACK ${k + 1} of ${n.attacks.length}`),
+    a.attackId !== null
+      ? lineCode('🆔', 'Attack ID', a.attackId)
+      : line('🆔', 'Attack ID', 'none (drops without an attack ID)'),
+    line('💥', 'Vector', a.attackVector ?? 'not reported'),
+    a.ruleName !== null ? line('📋', 'Rule', a.ruleName) : null,
+    line('🎯', 'Targets', a.topTargets.map((t) => t.value).join(', ') || 'not reported'),
+    line('📦', 'Dropped', `${formatCount(a.packets)} pkts, ${formatBits(a.bits)} (${formatCount(a.events)} samples)`),
+    line(
+      '🌍',
+      'Sources',
+      `${formatCount(a.distinctSources)} distinct${a.topSources.length ? `; top: ${a.topSources.map((s) => s.value).join(', ')}` : ''}`,
+    ),
+    a.protocols.length ? line('🔧', 'Protocols', a.protocols.join(', ')) : null,
+    a.colos.length ? line('📍', 'Scrubbed at', a.colos.join(', ')) : null,
+    line('⏱️', 'Seen', `${formatTimestamp(a.firstSeenMs)} → ${formatTimestamp(a.lastSeenMs)}`),
+  ]);
+  const more = n.attacks.length - shown.length;
+  return [
+    [HEADER, title('🚨', `NEW ATTACK${n.attacks.length === 1 ? '' : 'S'} MITIGATED (network analytics)`)],
+    [
+      line('🆕', 'New attacks', formatCount(n.attacks.length)),
+      line(
+        '🗂️',
+        'Events recorded',
+        `${formatCount(n.newEvents)}${n.continuingEvents ? ` (${formatCount(n.continuingEvents)} of attacks seen before)` : ''}`,
+      ),
+      line('🔎', 'Window', `${formatTimestamp(n.windowStartMs)} → ${formatTimestamp(n.windowEndMs)}`),
+      n.truncated ? line('⚠️', 'Row limit reached', 'smaller groups may be missing from this run') : null,
+    ],
+    ...attackBlocks,
+    more > 0 ? [`➕ ${escapeHtml(`${more} more new attack${more === 1 ? '' : 's'} in network_analytics_events`)}`] : [],
+    [stamp(n.atMs)],
+  ];
+}
+
 function blocksFor(n: Notification): Blocks {
   switch (n.kind) {
     case 'worker_started':
@@ -276,6 +330,8 @@ function blocksFor(n: Notification): Blocks {
       return telemetryRestored(n);
     case 'withdraw_skipped_locked':
       return withdrawSkippedLocked(n);
+    case 'network_attacks_detected':
+      return networkAttacksDetected(n);
     default: {
       const unknown: never = n;
       throw new Error(`unknown notification kind: ${(unknown as { kind: string }).kind}`);

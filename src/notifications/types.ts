@@ -1,4 +1,5 @@
 // The notifications the system sends, as structured data; rendering to Telegram HTML lives in templates.ts.
+import type { AttackSummary } from '../domain/network-events';
 import type { PeakStats } from '../domain/types';
 
 interface PrefixRef {
@@ -66,6 +67,21 @@ export type Notification =
   | {
       kind: 'withdraw_skipped_locked';
       prefix: PrefixRef;
+      atMs: number;
+    }
+  | {
+      /** One network analytics monitor run found attacks no earlier run had recorded (one message per run). */
+      kind: 'network_attacks_detected';
+      windowStartMs: number;
+      windowEndMs: number;
+      /** The new attacks, biggest first. */
+      attacks: AttackSummary[];
+      /** Rows the run stored (new attacks and attacks seen before). */
+      newEvents: number;
+      /** Of those, rows of attacks an earlier run had already announced. */
+      continuingEvents: number;
+      /** The query's row limit was reached: smaller groups may be missing. */
+      truncated: boolean;
       atMs: number;
     };
 

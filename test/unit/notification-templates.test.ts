@@ -87,6 +87,35 @@ const samples: { [K in NotificationKind]: Array<Extract<Notification, { kind: K 
   ],
   telemetry_restored: [{ kind: 'telemetry_restored', prefix, lostForMs: 754_000, atMs: AT }],
   withdraw_skipped_locked: [{ kind: 'withdraw_skipped_locked', prefix, atMs: AT }],
+  network_attacks_detected: [
+    {
+      kind: 'network_attacks_detected',
+      windowStartMs: AT - 15 * 60_000,
+      windowEndMs: AT,
+      attacks: [
+        {
+          key: 'id:a1b2c3',
+          attackId: 'a1b2c3',
+          attackVector: 'SYN Flood',
+          ruleName: 'SYN flood protection',
+          events: 12,
+          packets: 1_250_000,
+          bits: 9_876_543_210,
+          firstSeenMs: AT - 14 * 60_000,
+          lastSeenMs: AT - 60_000,
+          topTargets: [{ value: '185.54.81.10:443', packets: 1_000_000 }],
+          topSources: [{ value: '203.0.113.7 (CN AS4134)', packets: 700_000 }],
+          distinctSources: 3,
+          colos: ['FRA (DE)', 'AMS (NL)'],
+          protocols: ['TCP'],
+        },
+      ],
+      newEvents: 20,
+      continuingEvents: 8,
+      truncated: false,
+      atMs: AT,
+    },
+  ],
 };
 
 function accepted(html: string): string {
@@ -106,6 +135,8 @@ function shown(n: Notification, opts?: Parameters<typeof renderNotification>[1])
 
 function withHostile(n: Notification): Notification {
   if (n.kind === 'worker_started') return { ...n, host: HOSTILE };
+  if (n.kind === 'network_attacks_detected')
+    return { ...n, attacks: n.attacks.map((a) => ({ ...a, attackVector: HOSTILE })) };
   return { ...n, prefix: hostilePrefix };
 }
 
@@ -254,6 +285,26 @@ describe('notification templates', () => {
       assert.match(text, /TRAFFIC DATA RESTORED/);
       assert.match(text, /Auto-withdraw resumed for 185\.54\.81\.0\/24/);
       assert.match(text, /Data was missing for: 12m 34s/);
+    });
+
+    it('network_attacks_detected: one message per run, each new attack with its target, volume and sources', () => {
+      const n = samples.network_attacks_detected[0]!;
+      const text = shown(n);
+      assert.match(text, /NEW ATTACK MITIGATED \(network analytics\)/);
+      assert.match(text, /New attacks: 1/);
+      assert.match(text, /Events recorded: 20 \(8 of attacks seen before\)/);
+      assert.match(text, /Attack ID: a1b2c3/);
+      assert.match(text, /Vector: SYN Flood/);
+      assert.match(text, /Targets: 185\.54\.81\.10:443/);
+      assert.match(text, /Dropped: 1,250,000 pkts, 9\.88 Gb \(12 samples\)/);
+      assert.match(text, /3 distinct; top: 203\.0\.113\.7 \(CN AS4134\)/);
+      assert.match(text, /Scrubbed at: FRA \(DE\), AMS \(NL\)/);
+      const many = { ...n, attacks: Array.from({ length: 8 }, (_, k) => ({ ...n.attacks[0]!, attackId: `atk-${k}` })) };
+      const manyText = shown(many);
+      assert.match(manyText, /NEW ATTACKS MITIGATED/);
+      assert.match(manyText, /ATTACK 5 of 8/);
+      assert.doesNotMatch(manyText, /atk-5/);
+      assert.match(manyText, /3 more new attacks/);
     });
 
     it('withdraw_skipped_locked: locked, nothing changed', () => {

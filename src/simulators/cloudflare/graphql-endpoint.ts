@@ -1,4 +1,5 @@
-// Executes GraphQL requests with graphql-js against the schema subset, resolving the MT node from the traffic model.
+// Executes GraphQL requests with graphql-js against the schema subset, resolving the MT and dosd nodes from the traffic
+// model (the dosd node sees only the samples dosd mitigated).
 import {
   execute,
   GraphQLError,
@@ -12,7 +13,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { groupSamples, timeBounds, type GroupRow } from './query-engine';
-import { DIMENSION_TYPES, NODE } from './schema';
+import { NODE_SPECS, type NodeSpec } from './schema';
 import type { TrafficModel } from './traffic';
 
 export interface GraphqlEndpointDeps {
@@ -37,7 +38,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Field names selected under `dimensions`, following fragments. */
-function selectedDimensions(info: GraphQLResolveInfo): string[] {
+function selectedDimensions(info: GraphQLResolveInfo, spec: NodeSpec): string[] {
   const names = new Set<string>();
   const walk = (set: SelectionSetNode | undefined, inDimensions: boolean) => {
     for (const sel of set?.selections ?? []) {
@@ -50,7 +51,7 @@ function selectedDimensions(info: GraphQLResolveInfo): string[] {
   };
   info.fieldNodes.forEach((node: FieldNode) => walk(node.selectionSet, false));
   names.delete('__typename');
-  return [...names].filter((n) => DIMENSION_TYPES.has(n));
+  return [...names].filter((n) => spec.dimensions.has(n));
 }
 
 function formatError(err: GraphQLError, atMs: number): Record<string, unknown> {
@@ -62,16 +63,16 @@ function formatError(err: GraphQLError, atMs: number): Record<string, unknown> {
 }
 
 export function createGraphqlEndpoint(deps: GraphqlEndpointDeps) {
-  const settings = {
+  const settings = (spec: NodeSpec) => ({
     enabled: true,
-    availableFields: [...DIMENSION_TYPES.keys()],
+    availableFields: [...spec.dimensions.keys()],
     maxDuration: 86_400 * 31,
     maxNumberOfFields: 30,
     maxPageSize: deps.maxPageSize,
     notOlderThan: 86_400 * 31,
-  };
+  });
 
-  function resolveGroups(args: Record<string, unknown>, info: GraphQLResolveInfo): GroupRow[] {
+  function resolveGroups(args: Record<string, unknown>, info: GraphQLResolveInfo, spec: NodeSpec): GroupRow[] {
     const limit = Number(args.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > deps.maxPageSize) {
       throw new GraphQLError(`limit must be positive number and not greater than ${deps.maxPageSize}`);
@@ -79,19 +80,28 @@ export function createGraphqlEndpoint(deps: GraphqlEndpointDeps) {
     const filter = isRecord(args.filter) ? args.filter : {};
     const visibleUntil = deps.clock() - deps.ingestDelayMs;
     const bounds = timeBounds(filter);
-    const samples = deps.traffic.samples(
+    let samples = deps.traffic.samples(
       { fromMs: bounds.fromMs ?? visibleUntil - DEFAULT_LOOKBACK_MS, toMs: bounds.toMs ?? Infinity },
       visibleUntil,
     );
+    if (spec.name === 'dosdNetworkAnalyticsAdaptiveGroups')
+      samples = samples.filter((x) => x.dims.mitigationSystem === 'dosd');
     const orderBy = Array.isArray(args.orderBy) ? args.orderBy.map(String) : [];
-    return groupSamples(samples, { filter, limit, orderBy, dimensions: selectedDimensions(info) });
+    return groupSamples(
+      samples,
+      { filter, limit, orderBy, dimensions: selectedDimensions(info, spec) },
+      spec.dimensions,
+    );
   }
 
-  const account = {
+  const account: Record<string, unknown> = {
     accountTag: deps.accountId,
-    [NODE]: (args: Record<string, unknown>, _ctx: unknown, info: GraphQLResolveInfo) => resolveGroups(args, info),
-    settings: () => ({ [NODE]: settings }),
+    settings: () => Object.fromEntries(NODE_SPECS.map((spec) => [spec.name, settings(spec)])),
   };
+  for (const spec of NODE_SPECS) {
+    account[spec.name] = (args: Record<string, unknown>, _ctx: unknown, info: GraphQLResolveInfo) =>
+      resolveGroups(args, info, spec);
+  }
 
   const rootValue = {
     cost: 1,

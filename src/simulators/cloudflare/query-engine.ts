@@ -1,4 +1,5 @@
 // Evaluates an adaptive-groups node over samples: filter (all operators, AND/OR), group by dimensions, sum, order, limit.
+// Every function takes the node's dimension table (default: the MT node's).
 import { GraphQLError } from 'graphql';
 import { AVG_DIVISORS, DIMENSION_TYPES, type DimensionScalar } from './schema';
 import type { DimensionValue, Sample } from './traffic';
@@ -10,15 +11,15 @@ export interface GroupRow {
 }
 
 type Filter = Record<string, unknown>;
+type Types = ReadonlyMap<string, DimensionScalar>;
 
 const SUFFIXES = ['_notlike', '_notin', '_like', '_neq', '_geq', '_leq', '_gt', '_lt', '_in'];
 
-function splitKey(key: string): { name: string; op: string } {
+function splitKey(key: string, types: Types): { name: string; op: string } {
   for (const s of SUFFIXES) {
-    if (key.endsWith(s) && DIMENSION_TYPES.has(key.slice(0, -s.length)))
-      return { name: key.slice(0, -s.length), op: s };
+    if (key.endsWith(s) && types.has(key.slice(0, -s.length))) return { name: key.slice(0, -s.length), op: s };
   }
-  if (DIMENSION_TYPES.has(key)) return { name: key, op: '' };
+  if (types.has(key)) return { name: key, op: '' };
   throw new GraphQLError(`unknown filter field ${key}`);
 }
 
@@ -26,9 +27,9 @@ function defaultOf(type: DimensionScalar): DimensionValue {
   return type === 'string' || type === 'Time' || type === 'Date' ? '' : 0;
 }
 
-export function dimensionValue(sample: Sample, name: string): DimensionValue {
+export function dimensionValue(sample: Sample, name: string, types: Types = DIMENSION_TYPES): DimensionValue {
   const v = sample.dims[name];
-  return v ?? defaultOf(DIMENSION_TYPES.get(name) ?? 'string');
+  return v ?? defaultOf(types.get(name) ?? 'string');
 }
 
 function comparable(type: DimensionScalar, v: unknown): number | string {
@@ -73,21 +74,21 @@ function test(op: string, type: DimensionScalar, actual: DimensionValue, expecte
   }
 }
 
-export function matches(sample: Sample, filter: Filter): boolean {
+export function matches(sample: Sample, filter: Filter, types: Types = DIMENSION_TYPES): boolean {
   for (const [key, value] of Object.entries(filter)) {
     if (value === undefined || value === null) continue;
     if (key === 'AND') {
-      if (!(value as Filter[]).every((f) => matches(sample, f))) return false;
+      if (!(value as Filter[]).every((f) => matches(sample, f, types))) return false;
       continue;
     }
     if (key === 'OR') {
       const subs = value as Filter[];
-      if (subs.length > 0 && !subs.some((f) => matches(sample, f))) return false;
+      if (subs.length > 0 && !subs.some((f) => matches(sample, f, types))) return false;
       continue;
     }
-    const { name, op } = splitKey(key);
-    const type = DIMENSION_TYPES.get(name) ?? 'string';
-    if (!test(op, type, dimensionValue(sample, name), value)) return false;
+    const { name, op } = splitKey(key, types);
+    const type = types.get(name) ?? 'string';
+    if (!test(op, type, dimensionValue(sample, name, types), value)) return false;
   }
   return true;
 }
@@ -123,22 +124,23 @@ function parseOrder(value: string, dimensions: readonly string[]): OrderKey {
   throw new GraphQLError(`cannot order by ${field}: it is not one of the requested dimensions`);
 }
 
-function orderValue(row: GroupRow, key: OrderKey): number | string {
+function orderValue(row: GroupRow, key: OrderKey, types: Types): number | string {
   if (key.kind === 'sum') return key.field === 'packets' ? row.sum.packets : row.sum.bits;
   if (key.kind === 'avg') return row.avg[key.field] ?? 0;
-  const type = DIMENSION_TYPES.get(key.field) ?? 'string';
+  const type = types.get(key.field) ?? 'string';
   return comparable(type, row.dimensions[key.field]);
 }
 
 export function groupSamples(
   samples: readonly Sample[],
   query: { filter: Filter; limit: number; orderBy: readonly string[]; dimensions: readonly string[] },
+  types: Types = DIMENSION_TYPES,
 ): GroupRow[] {
   const order = query.orderBy.map((v) => parseOrder(v, query.dimensions));
   const groups = new Map<string, GroupRow>();
   for (const sample of samples) {
-    if (!matches(sample, query.filter)) continue;
-    const dims = query.dimensions.map((d) => dimensionValue(sample, d));
+    if (!matches(sample, query.filter, types)) continue;
+    const dims = query.dimensions.map((d) => dimensionValue(sample, d, types));
     const key = JSON.stringify(dims);
     let row = groups.get(key);
     if (!row) {
@@ -160,8 +162,8 @@ export function groupSamples(
   }
   rows.sort(([ka, a], [kb, b]) => {
     for (const key of order) {
-      const va = orderValue(a, key);
-      const vb = orderValue(b, key);
+      const va = orderValue(a, key, types);
+      const vb = orderValue(b, key, types);
       if (va !== vb) return (va < vb ? -1 : 1) * (key.desc ? -1 : 1);
     }
     // Ties break on the group key so equal answers come back in the same order every time.

@@ -1,5 +1,5 @@
-// SDL subset of Cloudflare's GraphQL Analytics schema (MT adaptive-groups node), generated from a compact field table
-// that mirrors the 2024-06 introspection dump: type names, custom scalars, argument names and nullability.
+// SDL subset of Cloudflare's GraphQL Analytics schema (the MT and dosd adaptive-groups nodes), generated from compact
+// field tables that mirror the 2024-06 introspection dump: type names, custom scalars, argument names and nullability.
 import { buildSchema, GraphQLError, Kind, type GraphQLScalarType, type GraphQLSchema, type ValueNode } from 'graphql';
 
 export type DimensionScalar = 'string' | 'Date' | 'Time' | 'uint8' | 'uint16' | 'uint32';
@@ -140,9 +140,58 @@ export const OTHER_FILTER_SUFFIXES = ['', '_geq', '_gt', '_in', '_leq', '_lt', '
 export const NODE = 'magicTransitNetworkAnalyticsAdaptiveGroups';
 const T = 'AccountMagicTransitNetworkAnalyticsAdaptiveGroups';
 
-function filterFields(): string[] {
-  const fields = [`AND: [${T}Filter_InputObject!]`, `OR: [${T}Filter_InputObject!]`];
-  for (const [name, type] of [...DIMENSION_TYPES].sort(([a], [b]) => a.localeCompare(b))) {
+/** The dosd node: the MT dimensions without tunnel, ramp and mitigationSystem fields, plus attack and rule fields. */
+export const DOSD_NODE = 'dosdNetworkAnalyticsAdaptiveGroups';
+const DOSD_T = 'AccountDosdNetworkAnalyticsAdaptiveGroups';
+const DOSD_ONLY: ReadonlyArray<[string, DimensionScalar]> = [
+  ['attackId', 'string'],
+  ['attackVector', 'string'],
+  ['mitigationReason', 'string'],
+  ['mitigationScope', 'string'],
+  ['protocolState', 'string'],
+  ['ruleId', 'string'],
+  ['ruleName', 'string'],
+  ['rulesetId', 'string'],
+  ['rulesetOverrideId', 'string'],
+  ['verdict', 'string'],
+];
+const NOT_IN_DOSD = new Set([
+  'egressTunnelID',
+  'egressTunnelName',
+  'ingressTunnelID',
+  'ingressTunnelName',
+  'mitigationSystem',
+  'offRamp',
+  'onRamp',
+]);
+
+/** Dimension name → scalar type of the dosd node. */
+export const DOSD_DIMENSION_TYPES: ReadonlyMap<string, DimensionScalar> = new Map(
+  [...[...DIMENSION_TYPES].filter(([n]) => !NOT_IN_DOSD.has(n)), ...DOSD_ONLY].sort(([a], [b]) => a.localeCompare(b)),
+);
+
+/** What the SDL generator and the resolvers need to know about one adaptive-groups node. */
+export interface NodeSpec {
+  name: string;
+  typeName: string;
+  dimensions: ReadonlyMap<string, DimensionScalar>;
+  /** orderBy values without a matching dimension. */
+  orderOnly: readonly string[];
+}
+
+export const MT_NODE_SPEC: NodeSpec = { name: NODE, typeName: T, dimensions: DIMENSION_TYPES, orderOnly: ORDER_ONLY };
+export const DOSD_NODE_SPEC: NodeSpec = {
+  name: DOSD_NODE,
+  typeName: DOSD_T,
+  dimensions: DOSD_DIMENSION_TYPES,
+  orderOnly: ['system'],
+};
+export const NODE_SPECS: readonly NodeSpec[] = [MT_NODE_SPEC, DOSD_NODE_SPEC];
+
+function filterFields(spec: NodeSpec): string[] {
+  const t = spec.typeName;
+  const fields = [`AND: [${t}Filter_InputObject!]`, `OR: [${t}Filter_InputObject!]`];
+  for (const [name, type] of [...spec.dimensions].sort(([a], [b]) => a.localeCompare(b))) {
     const suffixes = type === 'string' ? STRING_FILTER_SUFFIXES : OTHER_FILTER_SUFFIXES;
     // The dump types uint8 list filters as the `bytes` scalar, not [uint8!].
     const list = type === 'uint8' ? 'bytes' : `[${type}!]`;
@@ -151,21 +200,58 @@ function filterFields(): string[] {
   return fields;
 }
 
-function orderByValues(): string[] {
+function orderByValues(spec: NodeSpec): string[] {
   const keys = [
-    ...DIMENSION_TYPES.keys(),
+    ...spec.dimensions.keys(),
     ...Object.keys(AVG_DIVISORS).map((k) => `avg_${k}`),
     ...SUM_FIELDS.map((k) => `sum_${k}`),
-    ...ORDER_ONLY,
+    ...spec.orderOnly,
   ].sort();
   return keys.flatMap((k) => [`${k}_ASC`, `${k}_DESC`]);
 }
 
-export function schemaSdl(): string {
-  const dims = [...DIMENSION_TYPES].map(([n, t]) => `  ${n}: ${t}!`).join('\n');
+/** The group, avg, dimensions, sum, filter and orderBy types of one node. */
+function nodeTypes(spec: NodeSpec): string {
+  const t = spec.typeName;
+  const dims = [...spec.dimensions].map(([n, ty]) => `  ${n}: ${ty}!`).join('\n');
   const avg = Object.keys(AVG_DIVISORS)
     .map((n) => `  ${n}: uint64!`)
     .join('\n');
+  return `
+type ${t} {
+  avg: ${t}Avg
+  dimensions: ${t}Dimensions
+  sum: ${t}Sum
+}
+
+type ${t}Avg {
+${avg}
+}
+
+type ${t}Dimensions {
+${dims}
+}
+
+type ${t}Sum {
+  bits: uint64!
+  packets: uint64!
+}
+
+input ${t}Filter_InputObject {
+${filterFields(spec)
+  .map((f) => `  ${f}`)
+  .join('\n')}
+}
+
+enum ${t}OrderBy {
+${orderByValues(spec)
+  .map((v) => `  ${v}`)
+  .join('\n')}
+}
+`;
+}
+
+export function schemaSdl(): string {
   return `
 scalar bool
 scalar bytes
@@ -194,12 +280,12 @@ input AccountFilter_InputObject {
 
 type account {
   accountTag: string!
-  ${NODE}(filter: ${T}Filter_InputObject!, limit: uint64!, orderBy: [${T}OrderBy!]): [${T}!]!
+${NODE_SPECS.map((n) => `  ${n.name}(filter: ${n.typeName}Filter_InputObject!, limit: uint64!, orderBy: [${n.typeName}OrderBy!]): [${n.typeName}!]!`).join('\n')}
   settings: AccountSettings
 }
 
 type AccountSettings {
-  ${NODE}: Settings!
+${NODE_SPECS.map((n) => `  ${n.name}: Settings!`).join('\n')}
 }
 
 type Settings {
@@ -210,38 +296,7 @@ type Settings {
   maxPageSize: int64!
   notOlderThan: int64!
 }
-
-type ${T} {
-  avg: ${T}Avg
-  dimensions: ${T}Dimensions
-  sum: ${T}Sum
-}
-
-type ${T}Avg {
-${avg}
-}
-
-type ${T}Dimensions {
-${dims}
-}
-
-type ${T}Sum {
-  bits: uint64!
-  packets: uint64!
-}
-
-input ${T}Filter_InputObject {
-${filterFields()
-  .map((f) => `  ${f}`)
-  .join('\n')}
-}
-
-enum ${T}OrderBy {
-${orderByValues()
-  .map((v) => `  ${v}`)
-  .join('\n')}
-}
-`;
+${NODE_SPECS.map(nodeTypes).join('')}`;
 }
 
 function literal(ast: ValueNode): unknown {

@@ -28,6 +28,12 @@ export interface FlowSpec {
   sourceAsn?: number;
   sourceAsnName?: string;
   sourceCountry?: string;
+  /** Attack dimensions of the dosd node (samples of dosd-mitigated flows only appear there). */
+  attackId?: string;
+  attackVector?: string;
+  ruleId?: string;
+  ruleName?: string;
+  mitigationReason?: string;
   /** Any other dimension, e.g. { coloCity: "Frankfurt", ipProtocol: 6 }. */
   dimensions?: Record<string, DimensionValue>;
   label?: string;
@@ -148,6 +154,11 @@ const NAMED_DIMENSIONS = [
   'sourceAsn',
   'sourceAsnName',
   'sourceCountry',
+  'attackId',
+  'attackVector',
+  'ruleId',
+  'ruleName',
+  'mitigationReason',
 ] as const;
 
 function prepare(flow: Flow, format: SubnetFormat): Prepared {

@@ -1,0 +1,390 @@
+// The records modules of the alert ingestion work against real SQLite files: webhook storage and dedupe (also
+// across connections), webhook statistics, network analytics runs (hash compatible with the operators' monitor,
+// new vs continuing attacks, replayed runs), batched retention, online backup under writes, integrity check.
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  applyRetention,
+  backupDatabase,
+  BackupTargetExistsError,
+  checkDatabase,
+  createNetworkEventStore,
+  createWebhookStore,
+  migrateDatabase,
+  networkEventHash,
+  openDatabase,
+  toSqliteTimestamp,
+  type DatabaseHandle,
+} from '../../src/db';
+import { eventHashKey, toNetworkEvent, type NetworkEvent } from '../../src/domain/network-events';
+import { classifyWebhook, type WebhookAlert } from '../../src/domain/webhook-alert';
+
+const NOW = Date.parse('2026-01-19T14:00:00Z');
+const DAY = 86_400_000;
+const PREFIXES = ['185.54.81.0/24', '185.54.82.0/24'];
+
+function alert(payload: Record<string, unknown>): WebhookAlert {
+  const r = classifyWebhook(payload, PREFIXES);
+  assert.ok(r.ok && r.webhook.kind === 'alert');
+  return r.webhook.alert;
+}
+
+const l4 = (attackId: string, state: string | undefined, extra: Record<string, unknown> = {}) => ({
+  alert_type: 'advanced_ddos_attack_l4_alert',
+  ...(state ? { alert_event: state } : {}),
+  data: { attack_id: attackId, target_ip: '185.54.81.10', attack_vector: 'SYN Flood', ...extra },
+});
+
+function dosdGroup(over: Record<string, unknown> = {}, sum = { packets: 1000, bits: 8_000_000 }): NetworkEvent {
+  return toNetworkEvent({
+    dimensions: {
+      datetime: '2026-01-19T13:50:00Z',
+      attackId: 'atk-1',
+      attackVector: 'SYN Flood',
+      ruleName: 'SYN flood',
+      ruleId: 'r1',
+      mitigationReason: 'BLOCKED',
+      outcome: 'drop',
+      ipSourceAddress: '203.0.113.7',
+      sourcePort: 40000,
+      sourceAsn: 4134,
+      sourceAsnName: 'CHINANET',
+      sourceCountry: 'CN',
+      ipDestinationAddress: '185.54.81.10',
+      destinationPort: 443,
+      ipProtocolName: 'TCP',
+      tcpFlagsString: 'SYN',
+      coloCode: 'FRA',
+      coloCountry: 'DE',
+      ...over,
+    },
+    sum,
+  });
+}
+
+describe('alert records (SQLite files)', () => {
+  let dir: string;
+  let handle: DatabaseHandle;
+  const path = () => join(dir, 'magic_transit.db');
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mtaw-records-'));
+    handle = openDatabase(path());
+    migrateDatabase(handle);
+  });
+  afterEach(() => {
+    handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rows = (sql: string): Array<Record<string, unknown>> => handle.sqlite.prepare(sql).all() as never;
+
+  describe('webhook store', () => {
+    const input = (a: WebhookAlert, atMs = NOW) => ({
+      alert: a,
+      payloadJson: '{}',
+      sourceIp: '162.158.1.1',
+      actionTaken: 'received' as const,
+      receivedAtMs: atMs,
+      followUpPending: false,
+    });
+
+    it('dedupes on (alert_id, event_state), NULL states included, in one transaction with the attack events', () => {
+      const store = createWebhookStore(handle);
+      assert.equal(store.store(input(alert(l4('a1', 'ALERT_STATE_EVENT_START')))).stored, true);
+      assert.equal(store.store(input(alert(l4('a1', 'ALERT_STATE_EVENT_START')))).stored, false);
+      assert.equal(store.store(input(alert(l4('a1', 'ALERT_STATE_EVENT_END')))).stored, true);
+      // The older alert types carry no alert_event: NULL never collides under UNIQUE, the store checks itself.
+      assert.equal(store.store(input(alert(l4('a2', undefined)))).stored, true);
+      assert.equal(store.store(input(alert(l4('a2', undefined)))).stored, false);
+      assert.deepEqual(rows('SELECT alert_id, event_state FROM webhook_events ORDER BY id'), [
+        { alert_id: 'a1', event_state: 'ALERT_STATE_EVENT_START' },
+        { alert_id: 'a1', event_state: 'ALERT_STATE_EVENT_END' },
+        { alert_id: 'a2', event_state: null },
+      ]);
+      assert.deepEqual(rows('SELECT event_type, attack_id, prefix, created_at FROM attack_events ORDER BY id'), [
+        { event_type: 'START', attack_id: 'a1', prefix: '185.54.81.0/24', created_at: '2026-01-19 14:00:00' },
+        { event_type: 'END', attack_id: 'a1', prefix: '185.54.81.0/24', created_at: '2026-01-19 14:00:00' },
+        { event_type: 'START', attack_id: 'a2', prefix: '185.54.81.0/24', created_at: '2026-01-19 14:00:00' },
+      ]);
+    });
+
+    it('dedupes across connections (the import tool next to the receiver)', () => {
+      const other = openDatabase(path());
+      try {
+        const a = createWebhookStore(handle);
+        const b = createWebhookStore(other);
+        const results = [a, b, a, b].map((s) => s.store(input(alert(l4('x', 'ALERT_STATE_EVENT_START')))).stored);
+        assert.deepEqual(results, [true, false, false, false]);
+      } finally {
+        other.close();
+      }
+    });
+
+    it('no alert id at all: a content hash identifies the webhook', () => {
+      const store = createWebhookStore(handle);
+      const a = alert({ alert_type: 'fbm_volumetric_attack', data: { rule_name: 'r', packets_per_second: '1' } });
+      const b = alert({ alert_type: 'fbm_volumetric_attack', data: { rule_name: 'r', packets_per_second: '2' } });
+      const first = store.store(input(a));
+      assert.match(first.alertId, /^sha256:[0-9a-f]{32}$/);
+      assert.equal(store.store(input(a)).stored, false);
+      assert.equal(store.store(input(b)).stored, true);
+    });
+
+    it('stats: total, today, last 7 days, by type, by state, completed attacks; recent with filters', () => {
+      const store = createWebhookStore(handle, { now: () => NOW });
+      store.store(input(alert(l4('c1', 'ALERT_STATE_EVENT_START')), NOW - 10 * DAY));
+      store.store(input(alert(l4('c1', 'ALERT_STATE_EVENT_END')), NOW - 10 * DAY + 3_600_000));
+      store.store(input(alert(l4('c2', 'ALERT_STATE_EVENT_START')), NOW - 2 * DAY));
+      store.store(input(alert({ alert_type: 'fbm_auto_advertisement', data: {} }), NOW - 60_000));
+      assert.deepEqual(store.stats(), {
+        total: 4,
+        today: 1,
+        last7Days: 2,
+        byType: [
+          { alertType: 'advanced_ddos_attack_l4_alert', count: 3 },
+          { alertType: 'fbm_auto_advertisement', count: 1 },
+        ],
+        byState: [
+          { eventState: 'ALERT_STATE_EVENT_START', count: 2 },
+          { eventState: null, count: 1 },
+          { eventState: 'ALERT_STATE_EVENT_END', count: 1 },
+        ],
+        completedAttacks: 1,
+      });
+      assert.deepEqual(
+        store.recent({ limit: 2 }).map((r) => r.alertType),
+        ['fbm_auto_advertisement', 'advanced_ddos_attack_l4_alert'],
+      );
+      assert.equal(store.recent({ days: 7 }).length, 2);
+      assert.equal(store.recent({ alertType: 'fbm_auto_advertisement' }).length, 1);
+    });
+  });
+
+  describe('network analytics runs', () => {
+    it("hashes like the operators' monitor (first 32 hex digits of SHA-256 over datetime|attackId|src|dst|port)", () => {
+      // Expected values computed with Python's hashlib over the same text.
+      assert.equal(
+        networkEventHash(
+          eventHashKey({
+            datetime: '2026-01-19T00:00:00Z',
+            attackId: '4f1a8c2e',
+            ipSourceAddress: '203.0.113.7',
+            ipDestinationAddress: '185.54.81.10',
+            destinationPort: 443,
+          }),
+        ),
+        'a564891cd3bc937cdcef8ac3dcea6da2',
+      );
+      assert.equal(
+        networkEventHash(
+          eventHashKey({
+            datetime: '2026-01-19T00:01:00Z',
+            ipSourceAddress: '198.51.100.9',
+            ipDestinationAddress: '185.54.82.20',
+            destinationPort: 53,
+          }),
+        ),
+        '9f053c02a46532c2d517254c8aa0c03d',
+      );
+    });
+
+    it('inserts each event once; an attack is new only in the first run that sees it', () => {
+      const store = createNetworkEventStore(handle, { now: () => NOW });
+      const e1 = dosdGroup();
+      const e2 = dosdGroup({ ipSourceAddress: '198.51.100.1' });
+      const first = store.recordRun({ runKey: 'r1', events: [e1, e2], truncated: false, atMs: NOW });
+      assert.equal(first.inserted, 2);
+      assert.deepEqual(
+        first.newAttacks.map((a) => [a.attackId, a.events, a.packets, a.distinctSources]),
+        [['atk-1', 2, 2000, 2]],
+      );
+      // The next run's window overlaps: the same rows again, one more row of atk-1, and a new attack.
+      const e3 = dosdGroup({ datetime: '2026-01-19T13:55:00Z' });
+      const e4 = dosdGroup({ attackId: 'atk-2', attackVector: 'UDP Flood', ipDestinationAddress: '185.54.82.20' });
+      const second = store.recordRun({ runKey: 'r2', events: [e1, e2, e3, e4], truncated: true, atMs: NOW });
+      assert.equal(second.inserted, 2);
+      assert.equal(second.continuingEvents, 1);
+      assert.deepEqual(
+        second.newAttacks.map((a) => a.attackId),
+        ['atk-2'],
+      );
+      assert.equal(second.truncated, true);
+      const stored = rows(
+        'SELECT event_hash, event_datetime, attack_id, notified_at, raw_data FROM network_analytics_events',
+      );
+      assert.equal(stored.length, 4);
+      assert.ok(stored.every((r) => /^[0-9a-f]{32}$/.test(String(r.event_hash))));
+      assert.equal(stored[0]?.event_datetime, '2026-01-19 13:50:00');
+      assert.equal(stored[0]?.notified_at, toSqliteTimestamp(NOW));
+      assert.deepEqual(JSON.parse(String(stored[0]?.raw_data)), { dimensions: e1.raw.dimensions, sum: e1.raw.sum });
+      assert.deepEqual(store.counts(), { total: 4, today: 4, attacks: 2 });
+    });
+
+    it("a retried run returns the first attempt's result (so its summary is still sent) and writes nothing", () => {
+      const store = createNetworkEventStore(handle);
+      const once = store.recordRun({ runKey: 'run-x', events: [dosdGroup()], truncated: false, atMs: NOW });
+      const again = store.recordRun({ runKey: 'run-x', events: [dosdGroup()], truncated: false, atMs: NOW });
+      assert.equal(once.replayed, false);
+      assert.deepEqual({ ...again, replayed: false }, once);
+      assert.equal(again.replayed, true);
+      assert.equal(rows('SELECT id FROM network_analytics_events').length, 1);
+    });
+
+    it('drops without an attack ID count as one attack per vector and target', () => {
+      const store = createNetworkEventStore(handle);
+      const anon = (src: string, dst: string) =>
+        dosdGroup({ attackId: '', ipSourceAddress: src, ipDestinationAddress: dst, attackVector: 'UDP' });
+      const r1 = store.recordRun({
+        runKey: 'a',
+        events: [anon('1.1.1.1', '185.54.81.1'), anon('1.1.1.2', '185.54.81.1'), anon('1.1.1.3', '185.54.81.2')],
+        truncated: false,
+        atMs: NOW,
+      });
+      assert.equal(r1.newAttacks.length, 2);
+      assert.ok(r1.newAttacks.every((a) => a.attackId === null));
+      const r2 = store.recordRun({
+        runKey: 'b',
+        events: [anon('1.1.1.9', '185.54.81.1')],
+        truncated: false,
+        atMs: NOW,
+      });
+      assert.equal(r2.newAttacks.length, 0);
+      assert.equal(r2.continuingEvents, 1);
+    });
+  });
+
+  describe('retention', () => {
+    it('deletes in batches what is older than each keep period, keeps withdrawals and rows of unknown age', () => {
+      const ins = (sql: string, ...values: unknown[]) => handle.sqlite.prepare(sql).run(...values);
+      const old = toSqliteTimestamp(NOW - 40 * DAY);
+      for (let i = 0; i < 7; i++)
+        ins('INSERT INTO webhook_events (received_at, alert_id, event_state) VALUES (?, ?, ?)', old, `old-${i}`, 'S');
+      // Python's isoformat and a NULL: read correctly / kept.
+      ins('INSERT INTO webhook_events (received_at, alert_id) VALUES (?, ?)', '2025-11-01T10:00:00.123456', 'py');
+      ins('INSERT INTO webhook_events (received_at, alert_id) VALUES (NULL, ?)', 'unknown-age');
+      ins(
+        'INSERT INTO webhook_events (received_at, alert_id) VALUES (?, ?)',
+        toSqliteTimestamp(NOW - 29 * DAY),
+        'young',
+      );
+      ins('INSERT INTO attack_events (event_type, created_at) VALUES (?, ?)', 'START', old);
+      ins(
+        'INSERT INTO attack_events (event_type, created_at) VALUES (?, ?)',
+        'WITHDRAW',
+        toSqliteTimestamp(NOW - 91 * DAY),
+      );
+      ins(
+        'INSERT INTO withdrawal_history (prefix, withdrawn_at) VALUES (?, ?)',
+        '185.54.81.0/24',
+        toSqliteTimestamp(NOW - 400 * DAY),
+      );
+      ins(
+        'INSERT INTO network_analytics_events (event_hash, event_datetime) VALUES (?, ?)',
+        'h',
+        toSqliteTimestamp(NOW - 400 * DAY),
+      );
+
+      const batches: number[] = [];
+      const result = applyRetention(handle, {
+        nowMs: NOW,
+        policy: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: null },
+        batchSize: 3,
+        onBatch: (_t, n) => batches.push(n),
+      });
+      assert.deepEqual(result.deleted, { webhookEvents: 8, attackEvents: 1, networkAnalyticsEvents: 0 });
+      assert.deepEqual(result.cutoffs, {
+        webhookEvents: '2025-12-20 14:00:00',
+        attackEvents: '2025-10-21 14:00:00',
+        networkAnalyticsEvents: null,
+      });
+      assert.deepEqual(batches, [3, 3, 2, 1]);
+      assert.deepEqual(
+        rows('SELECT alert_id FROM webhook_events ORDER BY id').map((r) => r.alert_id),
+        ['unknown-age', 'young'],
+      );
+      assert.deepEqual(rows('SELECT event_type FROM attack_events'), [{ event_type: 'START' }]);
+      assert.equal(rows('SELECT id FROM withdrawal_history').length, 1);
+      assert.equal(rows('SELECT id FROM network_analytics_events').length, 1);
+      // Idempotent: a second pass finds nothing.
+      const again = applyRetention(handle, {
+        nowMs: NOW,
+        policy: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: 90 * DAY },
+      });
+      assert.deepEqual(again.deleted, { webhookEvents: 0, attackEvents: 0, networkAnalyticsEvents: 1 });
+    });
+  });
+
+  describe('backup and check', () => {
+    it('backs up a consistent copy while another connection keeps writing; refuses to overwrite', async () => {
+      const writer = openDatabase(path());
+      const insert = writer.sqlite.prepare('INSERT INTO attack_events (event_type, raw_payload) VALUES (?, ?)');
+      for (let i = 0; i < 2000; i++) insert.run('START', 'x'.repeat(200));
+      let written = 0;
+      const timer = setInterval(() => {
+        writer.sqlite.transaction(() => {
+          for (let i = 0; i < 50; i++) insert.run('END', 'y'.repeat(200));
+        })();
+        written += 50;
+      }, 1);
+      try {
+        const target = join(dir, 'backup.db');
+        const result = await backupDatabase(handle, target);
+        assert.deepEqual(result.integrity, ['ok']);
+        assert.equal(result.bytes, statSync(target).size);
+        const copy = openDatabase(target, { readonly: true });
+        try {
+          const n = (copy.sqlite.prepare('SELECT COUNT(*) AS n FROM attack_events').get() as { n: number }).n;
+          assert.ok(n >= 2000 && n <= 2000 + written, `${n} rows`);
+          assert.equal(n % 50, 0, 'whole transactions only');
+          assert.equal(copy.sqlite.pragma('journal_mode', { simple: true }), 'delete');
+        } finally {
+          copy.close();
+        }
+        await assert.rejects(backupDatabase(handle, target), BackupTargetExistsError);
+      } finally {
+        clearInterval(timer);
+        writer.close();
+      }
+    });
+
+    it('check: integrity ok and migrations applied; a pending migration on an unmigrated file; corruption found', () => {
+      const ok = checkDatabase(handle);
+      assert.deepEqual(
+        [ok.ok, ok.integrity, ok.migrations.applied, ok.migrations.pending],
+        [true, ['ok'], ['0000_baseline'], []],
+      );
+      const bare = openDatabase(join(dir, 'bare.db'));
+      try {
+        const pending = checkDatabase(bare);
+        assert.deepEqual(pending.migrations.pending, ['0000_baseline']);
+        assert.equal(pending.tables.find((t) => t.name === 'webhook_events')?.rows, null);
+      } finally {
+        bare.close();
+      }
+
+      // Corrupt a copy: overwrite a page in the middle of the file.
+      const victimPath = join(dir, 'victim.db');
+      const victim = openDatabase(victimPath);
+      migrateDatabase(victim);
+      const ins = victim.sqlite.prepare('INSERT INTO webhook_events (alert_id, payload) VALUES (?, ?)');
+      for (let i = 0; i < 500; i++) ins.run(`id-${i}`, 'p'.repeat(300));
+      victim.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      victim.close();
+      // A data page near the end (the schema lives in the first pages).
+      const fd = openSync(victimPath, 'r+');
+      writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, statSync(victimPath).size - 4096 * 4);
+      closeSync(fd);
+      const broken = openDatabase(victimPath, { readonly: true });
+      try {
+        const result = checkDatabase(broken);
+        assert.equal(result.ok, false);
+        assert.notDeepEqual(result.integrity, ['ok']);
+      } finally {
+        broken.close();
+      }
+    });
+  });
+});
