@@ -1,0 +1,410 @@
+// The webhook receiver over real HTTP on loopback, a real SQLite file and a real Temporal server: authentication,
+// bad bodies, every fixture alert type, dedupe (also under concurrency), the supervisor signal, a Temporal outage,
+// the health endpoint and a graceful stop that loses no accepted webhook.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
+import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver';
+import { memoryLogger, startFixture, type Fixture, type TestPrefix } from '../helpers/fixture';
+import { createTimeSkippingEnv, eventually, quietTemporalRuntime } from '../helpers/temporal';
+
+const SECRET = 'whsec-3f9a1c7e5b2d8a4f6c0e';
+const PATH = '/webhook/cloudflare';
+const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
+const PREFIXES: TestPrefix[] = [
+  { cidr: '185.54.81.0/24', description: 'DMZ', parentPrefixId: 'p4', bgpPrefixId: 'b81', advertised: false },
+  { cidr: '185.54.82.0/24', description: 'Hosting', parentPrefixId: 'p4', bgpPrefixId: 'b82', advertised: false },
+  { cidr: '185.54.83.0/24', description: 'Office', parentPrefixId: 'p4', bgpPrefixId: 'b83', advertised: false },
+];
+
+const fixtureText = (name: string): string => readFileSync(join(FIXTURES, `${name}.json`), 'utf8');
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function post(
+  receiver: WebhookReceiver,
+  body: string | Buffer,
+  headers: Record<string, string> = { 'cf-webhook-auth': SECRET },
+): Promise<Answer> {
+  const res = await fetch(`${receiver.url}${PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function count(receiver: WebhookReceiver, table: string): number {
+  return (receiver.database.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/** reconcileNow signals the supervisor's history holds, with their reasons. */
+async function reconcileSignals(env: TestWorkflowEnvironment): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a) => a?.signalName === 'reconcileNow')
+    .map((a) => {
+      const data = a?.input?.payloads?.[0]?.data;
+      return data ? ((JSON.parse(new TextDecoder().decode(data)) as { reason: string }).reason ?? '') : '';
+    });
+}
+
+describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
+  this.timeout(60_000);
+  let env: TestWorkflowEnvironment;
+  let fx: Fixture;
+  let receiver: WebhookReceiver;
+  const logs = memoryLogger();
+
+  before(async () => {
+    quietTemporalRuntime();
+    env = await createTimeSkippingEnv();
+    // The supervisor's history records signals even with no worker polling its queue.
+    await env.client.workflow.start('ProtectionSupervisor', {
+      workflowId: SUPERVISOR_WORKFLOW_ID,
+      taskQueue: 'webhook-receiver-test-no-worker',
+      args: [{}],
+    });
+    fx = await startFixture({ prefixes: PREFIXES, env: { WEBHOOK_SECRET: SECRET } });
+    receiver = await startWebhookReceiver({ config: fx.config, logger: logs.logger, temporal: env.client, port: 0 });
+  });
+
+  after(async () => {
+    await receiver?.close();
+    await env?.teardown();
+    await fx?.close();
+  });
+
+  describe('authentication', () => {
+    it('refuses a missing, wrong, shorter, longer or repeated secret with 401 and stores nothing', async () => {
+      const body = fixtureText('official-advanced_ddos_attack_l4_alert-start');
+      const variants: Array<Record<string, string>> = [
+        {},
+        { 'cf-webhook-auth': 'wrong' },
+        { 'cf-webhook-auth': SECRET.slice(0, -1) },
+        { 'cf-webhook-auth': `${SECRET}x` },
+        { 'cf-webhook-auth': '' },
+        { authorization: `Bearer ${SECRET}` },
+      ];
+      for (const headers of variants) {
+        const a = await post(receiver, body, headers);
+        assert.equal(a.status, 401, JSON.stringify(headers));
+        assert.match(String(a.body.error), /cf-webhook-auth/);
+      }
+      // A repeated header arrives joined ("s, s") and is not the secret either (raw request: clients merge it).
+      const res = await new Promise<string>((resolve, reject) => {
+        const { port } = new URL(receiver.url);
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.end(
+            [
+              `POST ${PATH} HTTP/1.1`,
+              'host: 127.0.0.1',
+              `cf-webhook-auth: ${SECRET}`,
+              `cf-webhook-auth: ${SECRET}`,
+              'content-type: application/json',
+              `content-length: ${Buffer.byteLength(body)}`,
+              'connection: close',
+              '',
+              body,
+            ].join('\r\n'),
+          );
+        });
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text.split('\r\n')[0] ?? ''));
+        socket.on('error', reject);
+      });
+      assert.match(res, /^HTTP\/1\.1 401/);
+      assert.equal(count(receiver, 'webhook_events'), 0);
+      assert.equal(count(receiver, 'attack_events'), 0);
+    });
+
+    it('never writes the secret to the logs', () => {
+      assert.ok(logs.lines.length > 0);
+      assert.ok(!logs.lines.join('\n').includes(SECRET));
+    });
+  });
+
+  describe('bad bodies', () => {
+    it("accepts Cloudflare's test message with 200 and stores nothing", async () => {
+      const a = await post(receiver, fixtureText('cloudflare-test-message'));
+      assert.equal(a.status, 200);
+      assert.deepEqual(a.body, { ok: true, test: true, stored: false });
+      assert.equal(count(receiver, 'webhook_events'), 0);
+    });
+
+    it('answers malformed JSON, empty bodies and non-notifications with 400 and one clear message', async () => {
+      const cases: Array<[string | Buffer, RegExp]> = [
+        ['{"alert_type": "dos_attack_l4", ', /not valid JSON/],
+        ['', /empty/],
+        ['[1,2,3]', /must be a JSON object/],
+        ['"hello"', /must be a JSON object/],
+        ['{"alert_type": 42}', /alert_type must be a string/],
+        ['{"foo": "bar"}', /not a Cloudflare notification/],
+        [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), /not valid JSON/],
+      ];
+      for (const [body, message] of cases) {
+        const a = await post(receiver, body);
+        assert.equal(a.status, 400, String(body));
+        assert.equal(a.body.ok, false);
+        assert.match(String(a.body.error), message);
+      }
+      assert.equal(count(receiver, 'webhook_events'), 0);
+    });
+
+    it('refuses a body over WEBHOOK_MAX_BODY with 413 and stores nothing', async () => {
+      const big = JSON.stringify({
+        alert_type: 'dos_attack_l4',
+        data: { attack_id: 'big', padding: 'x'.repeat(fx.config.webhook.maxBodyBytes) },
+      });
+      const a = await post(receiver, big);
+      assert.equal(a.status, 413);
+      assert.match(String(a.body.error), /larger than 262144 bytes/);
+      assert.equal(count(receiver, 'webhook_events'), 0);
+    });
+
+    it('answers 404 elsewhere', async () => {
+      const res = await fetch(`${receiver.url}/webhook`, { method: 'POST', body: '{}' });
+      assert.equal(res.status, 404);
+    });
+  });
+
+  describe('storage and dedupe', () => {
+    it('stores every fixture alert type in webhook_events, START/END/ADVERTISE in attack_events', async () => {
+      const names = readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.json') && f !== 'cloudflare-test-message.json')
+        .map((f) => f.replace(/\.json$/, ''));
+      for (const name of names) {
+        const a = await post(receiver, fixtureText(name));
+        assert.equal(a.status, 200, `${name}: ${JSON.stringify(a.body)}`);
+        assert.equal(a.body.stored, true, name);
+      }
+      const rows = receiver.database.sqlite
+        .prepare(
+          `SELECT alert_type, event_state, alert_id, target_ip, target_prefix, source_ip, action_taken, payload
+           FROM webhook_events ORDER BY id`,
+        )
+        .all() as Array<Record<string, string | null>>;
+      assert.equal(rows.length, names.length);
+      for (const r of rows) {
+        assert.equal(r.action_taken, 'received');
+        assert.equal(r.source_ip, '127.0.0.1');
+        assert.ok(r.alert_id);
+        assert.doesNotThrow(() => JSON.parse(String(r.payload)));
+      }
+      const start = rows.find(
+        (r) => r.alert_id === '4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4' && r.event_state?.endsWith('START'),
+      );
+      assert.equal(start?.target_prefix, '185.54.81.0/24');
+      assert.equal(start?.target_ip, '185.54.81.10');
+      const hashed = rows.find((r) => r.alert_type === 'fbm_dosd_attack');
+      assert.match(String(hashed?.alert_id), /^sha256:[0-9a-f]{32}$/);
+
+      const events = receiver.database.sqlite
+        .prepare(
+          `SELECT event_type, alert_type, attack_id, prefix, attack_vector, packets_per_second, action_taken, raw_payload
+           FROM attack_events ORDER BY id`,
+        )
+        .all() as Array<Record<string, string | null>>;
+      const summary = events.map(
+        (e) => `${e.event_type} ${e.alert_type} ${e.prefix} ${e.action_taken} ${e.attack_vector}`,
+      );
+      assert.deepEqual(summary.sort(), [
+        'ADVERTISE fbm_auto_advertisement 185.54.82.0/24 auto_advertised Volumetric',
+        'END advanced_ddos_attack_l4_alert 185.54.81.0/24 notified_autowithdraw_handles SYN Flood',
+        'START advanced_ddos_attack_l4_alert 185.54.81.0/24 mitigating SYN Flood',
+        'START advanced_ddos_attack_l4_alert 185.54.82.0/24 mitigating UDP Flood',
+        'START advanced_ddos_attack_l4_alert null mitigating string',
+        'START dos_attack_l4 null mitigating fake-vector',
+        'START fbm_dosd_attack 185.54.82.0/24 notified UDP Amplification',
+        'START fbm_volumetric_attack null notified null',
+      ]);
+      for (const e of events) assert.doesNotThrow(() => JSON.parse(String(e.raw_payload)));
+    });
+
+    it('a redelivered webhook answers 200 duplicate and stores nothing new (ids and content hashes alike)', async () => {
+      const before = [count(receiver, 'webhook_events'), count(receiver, 'attack_events')];
+      for (const name of [
+        'official-advanced_ddos_attack_l4_alert-start',
+        'official-advanced_ddos_attack_l4_alert-end',
+        'thirdparty-fbm_dosd_attack',
+        'thirdparty-fbm_auto_advertisement',
+      ]) {
+        const text = fixtureText(name);
+        // Same document, other key order and spacing: still the same webhook.
+        const reordered = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(text) as object).reverse()));
+        for (const body of [text, reordered]) {
+          const a = await post(receiver, body);
+          assert.equal(a.status, 200);
+          assert.deepEqual([a.body.stored, a.body.duplicate], [false, true], name);
+        }
+      }
+      assert.deepEqual([count(receiver, 'webhook_events'), count(receiver, 'attack_events')], before);
+    });
+
+    it('fifty concurrent deliveries of one new alert store it exactly once', async () => {
+      const payload = JSON.parse(fixtureText('official-advanced_ddos_attack_l4_alert-start')) as {
+        data: { attack_id: string };
+      };
+      payload.data.attack_id = 'concurrent-attack-1';
+      const answers = await Promise.all(Array.from({ length: 50 }, () => post(receiver, JSON.stringify(payload))));
+      assert.ok(answers.every((a) => a.status === 200));
+      assert.equal(answers.filter((a) => a.body.stored === true).length, 1);
+      const n = receiver.database.sqlite
+        .prepare(`SELECT COUNT(*) AS n FROM webhook_events WHERE alert_id = 'concurrent-attack-1'`)
+        .get() as { n: number };
+      assert.equal(n.n, 1);
+    });
+  });
+
+  describe('supervisor signal', () => {
+    it('asks the supervisor to reconcile when an alert says one of our prefixes is advertised; END does not', async () => {
+      const reasons = await eventually(
+        async () => {
+          const r = await reconcileSignals(env);
+          return r.some((x) => x.includes('185.54.81.0/24')) && r.some((x) => x.includes('185.54.82.0/24'))
+            ? r
+            : undefined;
+        },
+        { what: 'reconcileNow signals' },
+      );
+      assert.ok(reasons.every((r) => /^webhook /.test(r)));
+      assert.ok(!reasons.some((r) => r.includes('185.54.83.0/24')), 'a pending advertisement is not advertised');
+      // Rows that asked for a signal are marked processed once it was delivered.
+      await eventually(() =>
+        count(receiver, 'webhook_events') > 0 &&
+        (
+          receiver.database.sqlite.prepare('SELECT COUNT(*) AS n FROM webhook_events WHERE processed = 0').get() as {
+            n: number;
+          }
+        ).n === 0
+          ? true
+          : undefined,
+      );
+
+      const signalsBefore = (await reconcileSignals(env)).length;
+      const end = JSON.parse(fixtureText('official-advanced_ddos_attack_l4_alert-end')) as {
+        data: { attack_id: string };
+      };
+      end.data.attack_id = 'end-only-attack';
+      assert.equal((await post(receiver, JSON.stringify(end))).body.stored, true);
+      const start = JSON.parse(fixtureText('official-advanced_ddos_attack_l4_alert-start')) as {
+        data: { attack_id: string; target_ip: string };
+      };
+      start.data.attack_id = 'start-on-83';
+      start.data.target_ip = '185.54.83.77';
+      const a = await post(receiver, JSON.stringify(start));
+      assert.deepEqual(a.body.reconcile, ['185.54.83.0/24']);
+      const after = await eventually(async () => {
+        const r = await reconcileSignals(env);
+        return r.length > signalsBefore ? r : undefined;
+      });
+      assert.equal(after.length, signalsBefore + 1, 'the END alert sent no signal');
+      assert.match(after.at(-1) ?? '', /start-on-83: 185\.54\.83\.0\/24 advertised/);
+    });
+
+    it('health reports the database and Temporal as reachable', async () => {
+      const res = await fetch(`${receiver.url}/health`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'ok', database: { ok: true }, temporal: { ok: true } });
+    });
+  });
+
+  describe('Temporal outage', () => {
+    let dark: WebhookReceiver;
+    const darkLogs = memoryLogger();
+
+    before(async () => {
+      // Nothing listens on port 1: every Temporal call fails.
+      const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+      dark = await startWebhookReceiver({
+        config: fx.config,
+        logger: darkLogs.logger,
+        temporal,
+        port: 0,
+        signalTimeoutMs: 1_000,
+      });
+    });
+
+    after(() => dark?.close());
+
+    it('stores and accepts the webhook, keeps it unprocessed and says so in the log; health is degraded', async () => {
+      const payload = JSON.parse(fixtureText('thirdparty-fbm_auto_advertisement')) as { data: { rule_name: string } };
+      payload.data.rule_name = 'during a Temporal outage';
+      const a = await post(dark, JSON.stringify(payload));
+      assert.equal(a.status, 200);
+      assert.equal(a.body.stored, true);
+      await eventually(() =>
+        darkLogs.lines.some((l) => l.includes('could not signal the supervisor')) ? true : undefined,
+      );
+      const row = dark.database.sqlite
+        .prepare('SELECT processed FROM webhook_events WHERE id = ?')
+        .get(a.body.webhookId) as {
+        processed: number;
+      };
+      assert.equal(row.processed, 0);
+      const health = await fetch(`${dark.url}/health`);
+      assert.equal(health.status, 200);
+      const body = (await health.json()) as { status: string; temporal: { ok: boolean } };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.temporal.ok, false);
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    it('finishes and stores a webhook still arriving when close() is called, then refuses connections', async () => {
+      const late = await startWebhookReceiver({
+        config: fx.config,
+        logger: memoryLogger().logger,
+        temporal: null,
+        port: 0,
+      });
+      const payload = JSON.parse(fixtureText('official-advanced_ddos_attack_l4_alert-start')) as {
+        data: { attack_id: string };
+      };
+      payload.data.attack_id = 'in-flight-during-shutdown';
+      const body = Buffer.from(JSON.stringify(payload));
+      const { port } = new URL(late.url);
+      // Headers and half the body now, the rest after close() has begun.
+      const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port: Number(port),
+          path: PATH,
+          method: 'POST',
+          headers: { 'cf-webhook-auth': SECRET, 'content-type': 'application/json', 'content-length': body.length },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.write(body.subarray(0, 40));
+        setTimeout(() => {
+          closed = late.close();
+          setTimeout(() => req.end(body.subarray(40)), 200);
+        }, 100);
+      });
+      let closed: Promise<void> | undefined;
+      const res = await answered;
+      assert.equal(res.status, 200, res.text);
+      assert.equal((JSON.parse(res.text) as { stored: boolean }).stored, true);
+      await closed;
+      await assert.rejects(fetch(`${late.url}${PATH}`, { method: 'POST', body: '{}' }));
+      const n = receiver.database.sqlite
+        .prepare(`SELECT COUNT(*) AS n FROM webhook_events WHERE alert_id = 'in-flight-during-shutdown'`)
+        .get() as { n: number };
+      assert.equal(n.n, 1);
+    });
+  });
+});
