@@ -2,7 +2,14 @@
 import { createActivities, type Activities } from '../activities';
 import { createPrefixRegistry, digestOf, type PrefixRegistry } from '../activities/prefix-registry';
 import { policyFor, type AppConfig } from '../config';
-import { createRecords, migrateDatabase, openDatabase, type DatabaseHandle } from '../db';
+import {
+  createNetworkEventStore,
+  createRecords,
+  migrateDatabase,
+  openDatabase,
+  type DatabaseHandle,
+  type NetworkEventStore,
+} from '../db';
 import type { Records } from '../db/types';
 import {
   createCloudflareClient,
@@ -10,6 +17,9 @@ import {
   type CloudflareClient,
   type DroppedTrafficBatcher,
 } from '../integrations/cloudflare';
+import { createGraphqlClient } from '../integrations/cloudflare/graphql-client';
+import { createCloudflareHttp } from '../integrations/cloudflare/http';
+import { createNetworkEventsApi, type NetworkEventsApi } from '../integrations/cloudflare/network-events-query';
 import { createTelegramClient } from '../integrations/telegram';
 import type { TelegramApi } from '../integrations/telegram/types';
 import type { Logger } from '../logger';
@@ -26,6 +36,9 @@ export interface Dependencies {
   droppedTraffic: DroppedTrafficBatcher;
   telegram: TelegramApi | null;
   notifier: Notifier;
+  /** The network analytics monitor's reads (dosd node) and rows. */
+  networkEvents: NetworkEventsApi;
+  networkEventStore: NetworkEventStore;
   activities: Activities;
   close(): void;
 }
@@ -103,6 +116,17 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     render: (n) => splitForTelegram(renderNotification(n, { footer: config.notifyFooter })),
     now: opts.now,
   });
+  const networkEvents = createNetworkEventsApi(
+    createGraphqlClient(
+      createCloudflareHttp({
+        baseUrl: config.cloudflare.baseUrl,
+        auth: config.cloudflare.auth,
+        timeoutMs: config.cloudflare.timeoutMs,
+      }),
+    ),
+    { accountId: config.cloudflare.accountId, rowLimit: config.cloudflare.graphqlRowLimit },
+  );
+  const networkEventStore = createNetworkEventStore(database, { now: opts.now });
   const activities = createActivities({
     rest: cloudflare,
     registry,
@@ -112,6 +136,10 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     notifier,
     onCycle: opts.onCycle,
     now: opts.now,
+    networkEvents,
+    networkEventStore,
+    database,
+    retention: config.retention,
   });
   return {
     config,
@@ -122,6 +150,8 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     droppedTraffic,
     telegram,
     notifier,
+    networkEvents,
+    networkEventStore,
     activities,
     close: () => database.close(),
   };
