@@ -18,9 +18,9 @@ import {
   temporalConnectConfig,
 } from './src/runtime/temporal';
 
-const USAGE = `usage: worker.ts [--shadow] [--env-file <file>] [--embedded-temporal]
+const USAGE = `usage: worker.ts [--shadow] [--config <file>] [--embedded-temporal]
   --shadow              decide, record and notify, but never change a prefix at Cloudflare (same as SHADOW_MODE=1)
-  --env-file <file>     read settings from this file instead of ./.env
+  --config <file>       read settings from this env file instead of ./.env
   --embedded-temporal   when no Temporal address is configured, run the Temporal dev server (SQLite in data/)`;
 
 interface Flags {
@@ -40,7 +40,8 @@ function parseFlags(argv: string[]): Flags | 'help' {
       allowPositionals: false,
       options: {
         shadow: { type: 'boolean' },
-        'env-file': { type: 'string' },
+        // Not "--env-file": Node 20 claims that name even after the script and exits on a missing file.
+        config: { type: 'string' },
         'embedded-temporal': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -51,7 +52,7 @@ function parseFlags(argv: string[]): Flags | 'help' {
   if (parsed.values.help) return 'help';
   return {
     shadow: parsed.values.shadow ?? false,
-    envFile: parsed.values['env-file'] ?? null,
+    envFile: parsed.values.config ?? null,
     embeddedTemporal: parsed.values['embedded-temporal'] ?? false,
   };
 }
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
     }
     flags = f;
     if (flags.envFile !== null) {
-      if (!existsSync(flags.envFile)) throw new UsageError(`--env-file ${flags.envFile}: no such file`);
+      if (!existsSync(flags.envFile)) throw new UsageError(`--config ${flags.envFile}: no such file`);
       process.loadEnvFile(flags.envFile);
     } else if (existsSync('.env')) {
       // A .env next to the process is a convenience for newcomers; real deployments use an environment file.

@@ -43,17 +43,29 @@ export function createCliContext(io: CliIo): CliContext {
   let db: DatabaseHandle | null = null;
   let cf: CloudflareClient | null = null;
   const closers: Array<() => Promise<void> | void> = [];
+  let envLoaded = false;
+  /** Settings come from MTCTL_ENV_FILE (e.g. the demo's data/demo/demo.env) or ./.env; the shell's variables win. */
+  const loadEnv = (): void => {
+    if (envLoaded) return;
+    envLoaded = true;
+    const file = process.env.MTCTL_ENV_FILE?.trim();
+    if (file) {
+      if (!existsSync(file)) throw new CliError(`MTCTL_ENV_FILE=${file}: no such file`, 2);
+      process.loadEnvFile(file);
+    } else if (existsSync('.env')) process.loadEnvFile('.env');
+  };
   const ctx: CliContext = {
     io,
     exitCode: 0,
     config() {
       if (!config) {
-        if (existsSync('.env')) process.loadEnvFile('.env');
+        loadEnv();
         config = loadConfig();
       }
       return config;
     },
     temporal() {
+      loadEnv();
       temporal ??= connectTemporal().then((t) => {
         closers.push(() => t.connection.close());
         return t;

@@ -44,6 +44,8 @@ export interface CloudflareSimulatorOptions {
   sampleIntervalMs?: number;
   /** Serialize uint64 values as strings instead of numbers. */
   uint64AsString?: boolean;
+  /** Called after every PATCH request is logged (a demo saves its prefix state here, to resume consistently). */
+  onPatch?: (entry: PatchLogEntry) => void;
 }
 
 export interface CloudflareSimulator {
@@ -99,6 +101,15 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     readvertiseCooldownMs: opts.readvertiseCooldownMs ?? 15 * 60_000,
     minAdvertisedMs: opts.minAdvertisedMs ?? 15 * 60_000,
   });
+  const onPatch = opts.onPatch;
+  if (onPatch) {
+    // Every PATCH, answered or refused, passes through the log.
+    const log = state.log.bind(state);
+    state.log = (entry) => {
+      log(entry);
+      onPatch(entry);
+    };
+  }
   const traffic = createTrafficModel({
     subnetFormat: opts.subnetFormat ?? 'cidr',
     sampleIntervalMs: opts.sampleIntervalMs,
