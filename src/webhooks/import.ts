@@ -69,7 +69,7 @@ function receivedAtOf(file: string, payload: unknown, envelopeTime: unknown): nu
   return statSync(file).mtimeMs;
 }
 
-/** The JSON files to import, in name order (the old receiver's names sort by time, so a START comes before its END). */
+/** The JSON files to import (a folder's .json files, or the one file given). */
 export function listWebhookFiles(path: string): string[] {
   let isDir: boolean;
   try {
@@ -103,8 +103,7 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
     tests: 0,
     invalid: 0,
   };
-  // A dry run writes nothing, so duplicates among the files themselves are tracked here.
-  const seenInRun = new Set<string>();
+  const readable: Array<{ name: string; payload: unknown; receivedAtMs: number; sourceIp: string | null }> = [];
   for (const file of listWebhookFiles(opts.path)) {
     const name = basename(file);
     let text: string;
@@ -122,7 +121,14 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
       continue;
     }
     const { payload, receivedAt, sourceIp } = unwrap(parsed.payload);
-    const receivedAtMs = receivedAtOf(file, payload, receivedAt);
+    readable.push({ name, payload, receivedAtMs: receivedAtOf(file, payload, receivedAt), sourceIp });
+  }
+  // In arrival order, so an attack's START is stored before its END whatever the file names.
+  readable.sort((a, b) => a.receivedAtMs - b.receivedAtMs || (a.name < b.name ? -1 : 1));
+
+  // A dry run writes nothing, so duplicates among the files themselves are tracked here.
+  const seenInRun = new Set<string>();
+  for (const { name, payload, receivedAtMs, sourceIp } of readable) {
     const outcome = ingestWebhook(payload, {
       store: opts.store,
       prefixes: opts.prefixes,

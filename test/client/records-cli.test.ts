@@ -1,0 +1,263 @@
+// The records toolkit through mtctl (in process, real SQLite file): webhook import (dry run, broken files, dedupe),
+// recent/stats, history, events, stats, correlate START → END → WITHDRAW, db backup / check, and bad arguments.
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runMtctl } from '../../src/client/mtctl';
+import { createRecords, openDatabase, type WithdrawalRecordInput } from '../../src/db';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
+const ATTACK = '4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4';
+const END_MS = Date.parse('2026-01-19T00:45:00Z');
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+async function mtctl(...argv: string[]): Promise<Run> {
+  const out = sink();
+  const err = sink();
+  // runMtctl's io is typed after process.stdout; any writable stream does.
+  const io = { out: out.stream, err: err.stream } as unknown as Parameters<typeof runMtctl>[1];
+  const code = await runMtctl(argv, io);
+  return { code, out: out.text(), err: err.text() };
+}
+
+const json = <T>(r: Run): T => JSON.parse(r.out) as T;
+
+describe('mtctl records toolkit', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let dbPath: string;
+  let inbox: string;
+  const saved: Record<string, string | undefined> = {};
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mtaw-records-cli-'));
+    dbPath = join(dir, 'db', 'magic_transit.db');
+    const mapping = join(dir, 'prefix_mapping.json');
+    writeFileSync(
+      mapping,
+      JSON.stringify({
+        '185.54.81.0/24': { parent_prefix_id: 'p4', bgp_prefix_id: 'b81', description: 'DMZ' },
+        '185.54.82.0/24': { parent_prefix_id: 'p4', bgp_prefix_id: 'b82', description: 'Hosting' },
+      }),
+    );
+    // The old receiver's folder: one file per webhook, plus a broken one.
+    inbox = join(dir, 'logs', 'webhooks');
+    mkdirSync(inbox, { recursive: true });
+    for (const f of readdirSync(FIXTURES).filter((n) => n.endsWith('.json')))
+      copyFileSync(join(FIXTURES, f), join(inbox, f));
+    writeFileSync(join(inbox, 'webhook_20260119_010203.json'), '{"alert_type": "dos_attack_l4", "data": {');
+    const env: Record<string, string> = {
+      CLOUDFLARE_ACCOUNT_ID: '9035f53656c247e895c5a6939ae8a0e0',
+      CLOUDFLARE_API_TOKEN: 'cf-records-cli-token',
+      PREFIX_MAPPING_FILE: mapping,
+      DATABASE_PATH: dbPath,
+      LOG_LEVEL: 'warn',
+    };
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+
+  after(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to read a database that does not exist, with one line and exit code 2', async () => {
+    const r = await mtctl('stats');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /database .*magic_transit\.db does not exist/);
+  });
+
+  it('webhooks import --dry-run lists what would happen and writes nothing', async () => {
+    const r = await mtctl('webhooks', 'import', inbox, '--dry-run');
+    assert.match(r.out, /Dry run: would import 9, duplicates 0, test messages 1, broken 1 \(of 11 files\)/);
+    assert.match(r.out, /invalid +webhook_20260119_010203\.json: skipped: the body is not valid JSON/);
+    assert.equal(r.code, 1, 'a broken file is reported in the exit code');
+    assert.equal(existsSync(dbPath), false);
+  });
+
+  it('webhooks import stores the rest, names the broken file, and a second import only finds duplicates', async () => {
+    const first = await mtctl('webhooks', 'import', inbox, '--json');
+    const report = json<{
+      stored: number;
+      duplicates: number;
+      invalid: number;
+      files: Array<{ file: string; outcome: string }>;
+    }>(first);
+    assert.deepEqual([report.stored, report.duplicates, report.invalid], [9, 0, 1]);
+    assert.deepEqual(
+      report.files.filter((f) => f.outcome === 'invalid').map((f) => f.file),
+      ['webhook_20260119_010203.json'],
+    );
+    const again = json<{ stored: number; duplicates: number }>(await mtctl('webhooks', 'import', inbox, '--json'));
+    assert.deepEqual([again.stored, again.duplicates], [0, 9]);
+    const one = await mtctl('webhooks', 'import', join(inbox, 'thirdparty-fbm_dosd_attack.json'));
+    assert.equal(one.code, 0);
+    assert.match(one.out, /^duplicate +thirdparty-fbm_dosd_attack\.json/m);
+    const db = openDatabase(dbPath, { readonly: true });
+    try {
+      const rows = db.sqlite
+        .prepare(`SELECT action_taken, received_at FROM webhook_events WHERE alert_id = ? ORDER BY id`)
+        .all(ATTACK);
+      // Imported in arrival order (START before END) and with the time Cloudflare sent them (ts).
+      assert.deepEqual(rows, [
+        { action_taken: 'imported', received_at: '2026-01-19 00:15:00' },
+        { action_taken: 'imported', received_at: '2026-01-19 00:45:00' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('webhooks --recent N and --stats', async () => {
+    const recent = json<{ recent: Array<{ alertType: string }> }>(await mtctl('webhooks', '--recent', '3', '--json'));
+    assert.equal(recent.recent.length, 3);
+    const stats = json<{
+      stats: { total: number; completedAttacks: number; byType: Array<{ alertType: string; count: number }> };
+    }>(await mtctl('webhooks', '--stats', '--json'));
+    assert.equal(stats.stats.total, 9);
+    assert.equal(stats.stats.completedAttacks, 1);
+    assert.deepEqual(stats.stats.byType[0], { alertType: 'advanced_ddos_attack_l4_alert', count: 4 });
+    const table = await mtctl('webhooks', '--recent', '2', '--stats');
+    assert.match(table.out, /Received \(UTC\) +Alert type/);
+    assert.match(table.out, /Webhooks: 9 total/);
+    assert.match(table.out, /completed attacks \(START and END\): 1/);
+  });
+
+  it('correlate follows one attack START → END → WITHDRAW of its prefix', async () => {
+    const db = openDatabase(dbPath);
+    try {
+      const withdrawal: WithdrawalRecordInput = {
+        idempotencyKey: 'records-cli/withdraw/1',
+        prefix: '185.54.81.0/24',
+        description: 'DMZ',
+        eventId: '20260119010000-withdraw',
+        method: 'autowithdraw_daemon',
+        actionTaken: 'withdrawn_auto',
+        status: 'success',
+        withdrawnAtMs: END_MS + 16 * 60_000,
+        advertisedAtMs: END_MS - 40 * 60_000,
+        attackEndedAtMs: END_MS,
+        calmMs: 15 * 60_000,
+        peak: null,
+        notes: 'calm for 15 minutes',
+        details: {},
+      };
+      createRecords(db).recordWithdrawal(withdrawal);
+      // A withdraw of the same prefix before the attack ended belongs to something else.
+      createRecords(db).recordWithdrawal({
+        ...withdrawal,
+        idempotencyKey: 'earlier',
+        withdrawnAtMs: END_MS - 60 * 60_000,
+      });
+    } finally {
+      db.close();
+    }
+    const r = await mtctl('correlate', ATTACK, '--json');
+    assert.equal(r.code, 0, r.err);
+    const c = json<{
+      status: string;
+      prefix: string;
+      steps: Array<{ step: string; source: string }>;
+      attackDurationMs: number;
+      withdrawDelayMs: number;
+    }>(r);
+    assert.equal(c.status, 'withdrawn');
+    assert.equal(c.prefix, '185.54.81.0/24');
+    assert.deepEqual(
+      c.steps.map((s) => `${s.step}/${s.source}`),
+      ['START/webhook', 'START/attack_event', 'END/webhook', 'END/attack_event', 'WITHDRAW/attack_event'],
+    );
+    assert.equal(c.attackDurationMs, 30 * 60_000);
+    assert.equal(c.withdrawDelayMs, 16 * 60_000);
+    const table = await mtctl('correlate', ATTACK);
+    assert.match(table.out, /Attack 4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4: WITHDRAWN/);
+    assert.match(table.out, /Attack lasted 30m 00s; withdrawn 16m 00s after it ended/);
+    const unknown = await mtctl('correlate', 'no-such-attack');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /no webhook or attack event has alert id no-such-attack/);
+  });
+
+  it('history, events and stats show the records (tables for people, --json for machines)', async () => {
+    const history = await mtctl('history');
+    assert.match(history.out, /Withdrawn at \(UTC\) +Prefix/);
+    assert.match(history.out, /2026-01-19 01:01:00 +185\.54\.81\.0\/24 +autowithdraw_daemon +56m 00s +success/);
+    const events = json<Array<{ eventType: string }>>(await mtctl('events', '--type', 'start', '--json', '-n', '50'));
+    assert.equal(events.length, 6);
+    assert.ok(events.every((e) => e.eventType === 'START'));
+    const stats = json<Record<string, unknown>>(await mtctl('stats', '--json'));
+    assert.deepEqual(
+      [
+        stats.totalWithdrawals,
+        stats.successfulWithdrawals,
+        stats.totalEvents,
+        stats.totalWebhooks,
+        stats.completedAttacks,
+      ],
+      [2, 2, 10, 9, 1],
+    );
+    assert.match((await mtctl('stats')).out, /Webhooks +9/);
+  });
+
+  it('db backup writes a checked copy and refuses to overwrite; db check reports integrity and migrations', async () => {
+    const target = join(dir, 'backup', 'magic_transit-copy.db');
+    mkdirSync(join(dir, 'backup'));
+    const r = await mtctl('db', 'backup', target);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /integrity: ok/);
+    const copy = openDatabase(target, { readonly: true });
+    try {
+      assert.equal((copy.sqlite.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }).n, 9);
+    } finally {
+      copy.close();
+    }
+    const again = await mtctl('db', 'backup', target);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /already exists/);
+    assert.equal((await mtctl('db', 'backup', target, '--force')).code, 0);
+    const check = await mtctl('db', 'check');
+    assert.equal(check.code, 0);
+    assert.match(check.out, /Integrity: ok/);
+    assert.match(check.out, /Migrations: 1 applied \(0000_baseline\); none pending/);
+  });
+
+  it('bad arguments get one clear line, a non-zero exit, and change nothing', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [['webhooks', '--recent', '0'], 2, /--recent must be a whole number from 1 to 10000, got "0"/],
+      [['history', '--limit', 'ten'], 2, /--limit must be a whole number/],
+      [['webhooks', 'import', join(dir, 'nowhere')], 2, /nowhere does not exist/],
+      [['webhooks', 'import', join(dir, 'backup'), '--dry-run'], 2, /holds no \.json file/],
+      [['correlate'], 2, /missing required argument/],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await mtctl(...argv);
+      assert.equal(r.code, code, argv.join(' '));
+      assert.match(r.err, message, argv.join(' '));
+    }
+    const stats = json<Record<string, unknown>>(await mtctl('stats', '--json'));
+    assert.equal(stats.totalWebhooks, 9);
+  });
+});
