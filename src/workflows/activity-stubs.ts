@@ -96,6 +96,8 @@ export function describeFailure(err: unknown): { type: string; message: string }
   return { type: 'Error', message: String(cause) };
 }
 
+/** "wait 60s", "wait 15m", "wait 250ms": waits to an aligned cycle are rounded up to whole seconds. */
 export function waitSummary(ms: number): string {
-  return `wait ${compactDuration(Math.max(0, Math.round(ms)))}`;
+  const rounded = ms >= 1000 ? Math.ceil(ms / 1000) * 1000 : Math.max(0, Math.round(ms));
+  return `wait ${rounded < 120_000 && rounded >= 1000 ? `${rounded / 1000}s` : compactDuration(rounded)}`;
 }

@@ -1,0 +1,551 @@
+// mtctl end to end: the dev server, a worker process, the loopback Cloudflare and Telegram and a SQLite file, with
+// short periods (1 s cycles, 4 s calm, 5 s re-advertise cooldown). Every command, every refusal, the queued advertise,
+// the hold that expires, the two withdraw races, the Web UI's view, and status with the worker down.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import Database from 'better-sqlite3';
+import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
+import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
+import type { ProtectionStatus } from '../../src/workflows/types';
+import { CF_TOKEN, startFixture, TG_TOKEN, type Fixture, type TestPrefix } from '../helpers/fixture';
+import { createDevServerEnv, eventually, quietTemporalRuntime } from '../helpers/temporal';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { allOutput, mtctl, mtctlProcess, useEnv, type CliRun } from './harness';
+
+const CALM_MS = 4_000;
+const COOLDOWN_MS = 5_000;
+const prefix = (
+  cidr: string,
+  description: string,
+  bgpPrefixId: string,
+  more: Partial<TestPrefix> = {},
+): TestPrefix => ({
+  cidr,
+  description,
+  parentPrefixId: cidr.includes(':') ? 'p6' : 'p4',
+  bgpPrefixId,
+  advertised: true,
+  ...more,
+});
+const A = prefix('185.54.81.0/24', 'DMZ', 'a81'); // hold, manual withdraw, refused then queued advertise
+const B = prefix('185.54.80.0/24', 'BGP', 'b80'); // under attack throughout
+const L = prefix('2a02:4460:1::/48', 'DMZv6', 'l6', { locked: true });
+const N = prefix('185.54.82.0/24', 'Spare', 'n82', { advertised: false });
+const H = prefix('185.54.83.0/24', 'Hold', 'h83'); // hold --for that expires
+const R = prefix('185.54.84.0/24', 'Race auto', 'r84'); // manual arrives while the automatic withdraw is in flight
+const S = prefix('185.54.85.0/24', 'Race manual', 's85'); // auto-withdraw becomes possible while the manual one is in flight
+const ALL = [A, B, L, N, H, R, S];
+
+describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQLite)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let fx: Fixture;
+  let worker: WorkerProcess;
+  let restoreEnv: () => void;
+  const attack = new Map<string, number>();
+
+  before(async () => {
+    quietTemporalRuntime();
+    const dir = mkdtempSync(join(tmpdir(), 'mtaw-cli-'));
+    env = await createDevServerEnv({ dbFilename: join(dir, 'temporal.db') });
+    fx = await startFixture({
+      prefixes: ALL,
+      cloudflare: { sampleIntervalMs: 1000, readvertiseCooldownMs: COOLDOWN_MS, minAdvertisedMs: 0 },
+      env: {
+        CHECK_INTERVAL: '1s',
+        CALM_PERIOD: `${CALM_MS / 1000}s`,
+        ATTACK_LOOKBACK: '5s',
+        READVERTISE_COOLDOWN: `${COOLDOWN_MS / 1000}s`,
+        MIN_ADVERTISED_DURATION: '0s',
+        TELEMETRY_MAX_AGE: '2m',
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+        TEMPORAL_TASK_QUEUE: 'cli-e2e',
+        LOG_LEVEL: 'info',
+      },
+    });
+    const now = Date.now();
+    for (const p of ALL) fx.cf.traffic.addBackground(p.cidr, { startMs: now - 3_600_000, packetsPerSecond: 500 });
+    // Every prefix a test withdraws stays under attack until that test ends the attack.
+    for (const p of [A, B, H, R, S])
+      attack.set(
+        p.cidr,
+        fx.cf.traffic.addFlow({
+          destination: p.cidr,
+          startMs: now - 60_000,
+          packetsPerSecond: 40_000,
+          bitsPerSecond: 3e8,
+          outcome: 'drop',
+          mitigationSystem: 'dosd',
+        }),
+      );
+    restoreEnv = useEnv({ ...fx.env, MTCTL_ACTOR: 'alice@noc1', MTCTL_ENV_FILE: undefined });
+    worker = startWorkerProcess(fx.env);
+    await eventually(() => (worker.output().includes('worker starting') ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'worker start',
+    });
+    // The supervisor protects every advertised prefix, and each has measured (attack seen where there is one).
+    await eventually(
+      async () => {
+        for (const p of [A, B, L, H, R, S]) if ((await status(p)).telemetry !== 'ok') return undefined;
+        return true;
+      },
+      { timeoutMs: 60_000, what: 'all advertised prefixes protected and measured' },
+    );
+  });
+
+  after(async () => {
+    restoreEnv?.();
+    await worker?.kill('SIGTERM');
+    await env?.teardown();
+    await fx?.close();
+  });
+
+  const handle = (p: TestPrefix) => env.client.workflow.getHandle(protectionWorkflowId(p.cidr));
+  const status = (p: TestPrefix): Promise<ProtectionStatus> => handle(p).query(statusQuery);
+  const patchesOf = (p: TestPrefix) => fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const endAttack = (p: TestPrefix): void => void fx.cf.traffic.removeFlow(attack.get(p.cidr)!);
+  const rows = (sql: string, ...args: unknown[]): Array<Record<string, unknown>> => {
+    const db = new Database(fx.databasePath, { readonly: true });
+    try {
+      return db.prepare(sql).all(...args) as Array<Record<string, unknown>>;
+    } finally {
+      db.close();
+    }
+  };
+  const events = (p: TestPrefix, type: string) =>
+    rows(
+      'SELECT alert_type, action_taken, raw_payload FROM attack_events WHERE prefix = ? AND event_type = ?',
+      p.cidr,
+      type,
+    );
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  function expectExit(run: CliRun, code: number, what: string): void {
+    assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.out}\nstderr: ${run.err}`);
+  }
+  /** Refused requests: exit 3, one line naming why, nothing changed. */
+  async function refused(args: string[], why: RegExp): Promise<void> {
+    const patches = fx.cf.stats.patches().length;
+    const run = await mtctl(args);
+    expectExit(run, 3, args.join(' '));
+    assert.match(run.err, why);
+    assert.equal(run.err.trim().split('\n').length, 1, `one line: ${run.err}`);
+    assert.equal(fx.cf.stats.patches().length, patches, `${args.join(' ')} changed nothing`);
+  }
+
+  it('help on every command; bad input gets one line and exit 2, and changes nothing', async () => {
+    const help = await mtctl(['--help']);
+    expectExit(help, 0, '--help');
+    for (const cmd of ['status', 'withdraw', 'advertise', 'hold', 'resume', 'check', 'test']) {
+      assert.match(help.out, new RegExp(`\\b${cmd}\\b`));
+      const h = await mtctl([cmd, '--help']);
+      expectExit(h, 0, `${cmd} --help`);
+      assert.match(h.out, /Exit codes/);
+    }
+    const bad: Array<[string[], RegExp]> = [
+      [['withdraw', '185.54.81.0/33'], /"185\.54\.81\.0\/33" is not a valid prefix/],
+      [['withdraw', '10.9.9.0/24'], /10\.9\.9\.0\/24 is not in the prefix mapping/],
+      [['advertise', 'dmz'], /"dmz" is not a valid prefix/],
+      [['hold', A.cidr, '--for', '5x'], /--for 5x: .* is not a duration/],
+      [['withdraw'], /which prefix\?/],
+      [['withdraw', A.cidr, '--all'], /a prefix or --all, not both/],
+      [['status', '2001:db8::/32'], /not in the prefix mapping/],
+    ];
+    for (const [args, re] of bad) {
+      const run = await mtctl(args);
+      expectExit(run, 2, args.join(' '));
+      assert.match(run.err, re);
+      assert.equal(run.err.trim().split('\n').length, 1, `one line: ${run.err}`);
+    }
+    const real = await mtctlProcess(['withdraw', '10.9.9.0/24'], fx.env);
+    expectExit(real, 2, 'bin/mtctl.js withdraw 10.9.9.0/24');
+    assert.match(real.err, /^mtctl: 10\.9\.9\.0\/24 is not in the prefix mapping/);
+    assert.deepEqual(fx.cf.stats.patches(), [], 'nothing was changed');
+  });
+
+  it('status: a table for people, and --json that parses back', async () => {
+    const table = await mtctl(['status']);
+    expectExit(table, 0, 'status');
+    assert.match(
+      table.out,
+      /^PREFIX\s+DESCRIPTION\s+ADVERTISED\s+LOCKED\s+STATE\s+CALM SINCE\s+CALM FOR\s+AUTO-WITHDRAW\s+PEAK\s+COOLDOWN\s+HELD/,
+    );
+    assert.match(
+      table.out,
+      new RegExp(
+        `${B.cidr.replace(/\./g, '\\.')}\\s+BGP\\s+yes\\s+no\\s+under_attack\\s+-\\s+-\\s+after attack\\s+\\d+ pkts`,
+      ),
+    );
+    assert.doesNotMatch(table.out, /NOTE:/);
+
+    const json = await mtctl(['status', '--json']);
+    expectExit(json, 0, 'status --json');
+    const doc = JSON.parse(json.out) as {
+      source: string;
+      note: string | null;
+      prefixes: Array<Record<string, unknown>>;
+    };
+    assert.equal(doc.source, 'workflows');
+    assert.deepEqual(
+      doc.prefixes.map((p) => p.cidr),
+      ALL.map((p) => p.cidr).sort(),
+    );
+    const byCidr = new Map(doc.prefixes.map((p) => [p.cidr, p]));
+    assert.deepEqual(
+      [byCidr.get(B.cidr)?.state, byCidr.get(B.cidr)?.underAttack, byCidr.get(B.cidr)?.source],
+      ['under_attack', true, 'workflow'],
+    );
+    assert.ok((byCidr.get(B.cidr)?.peak as { packets: number }).packets > 5000);
+    assert.deepEqual([byCidr.get(L.cidr)?.locked, byCidr.get(L.cidr)?.state], [true, 'locked']);
+    assert.deepEqual(
+      [byCidr.get(N.cidr)?.advertised, byCidr.get(N.cidr)?.state, byCidr.get(N.cidr)?.source],
+      [false, 'not_advertised', 'cloudflare+database'],
+    );
+    const one = await mtctl(['status', L.cidr, '--json']);
+    const l = (JSON.parse(one.out) as { prefixes: Array<{ calmSince: string; calmSinceMs: number }> }).prefixes;
+    assert.equal(l.length, 1);
+    assert.equal(l[0]!.calmSince, new Date(l[0]!.calmSinceMs).toISOString());
+  });
+
+  it('check: one dry-run cycle per advertised prefix, changing nothing', async () => {
+    await eventually(async () => ((await status(L)).calmAccumulatedMs >= CALM_MS ? true : undefined), {
+      what: 'L calm for the calm period',
+    });
+    const before = { patches: fx.cf.stats.patches().length, events: rows('SELECT id FROM attack_events').length };
+    const text = await mtctl(['check']);
+    expectExit(text, 0, 'check');
+    assert.match(text.out, /dry run of one cycle/);
+    assert.match(
+      text.out,
+      /185\.54\.80\.0\/24 \(BGP\)\s+under attack: \d+ pkts, [\d.]+ Mbps dropped \(dosd\) → calm timer would reset/,
+    );
+    assert.match(text.out, /2a02:4460:1::\/48 \(DMZv6\)\s+calm .* withdraw blocked: locked/);
+    assert.match(text.out, /185\.54\.82\.0\/24 \(Spare\)\s+not advertised/);
+    const json = await mtctl(['check', '--json']);
+    const lines = new Map(
+      (JSON.parse(json.out) as { lines: Array<{ cidr: string; verdict: string; stateFrom: string }> }).lines.map(
+        (l) => [l.cidr, l],
+      ),
+    );
+    assert.equal(lines.get(B.cidr)?.verdict, 'reset');
+    assert.equal(lines.get(L.cidr)?.verdict, 'blocked:locked');
+    assert.equal(lines.get(L.cidr)?.stateFrom, 'workflow');
+    assert.equal(lines.get(N.cidr)?.verdict, 'nothing');
+    assert.deepEqual(
+      { patches: fx.cf.stats.patches().length, events: rows('SELECT id FROM attack_events').length },
+      before,
+      'check changed nothing',
+    );
+  });
+
+  it('test: one line per dependency with a verdict; exit 1 when one fails', async () => {
+    const run = await mtctl(['test']);
+    expectExit(run, 0, 'test');
+    for (const name of [
+      'config',
+      'cloudflare token',
+      'cloudflare account',
+      'cloudflare analytics',
+      'telegram',
+      'temporal',
+      'temporal worker',
+      'search attributes',
+      'database',
+    ])
+      assert.match(run.out, new RegExp(`^OK\\s+${name}\\s+\\S`, 'm'), `${name} OK in:\n${run.out}`);
+    assert.match(run.out, /most dropped: 185\.54\.\d+\.0\/24 \d+ pkts \(dosd\)/);
+    assert.match(run.out, /bot @\w+/);
+
+    const noTelegram = await mtctl(['test'], { TELEGRAM_BOT_TOKEN: undefined, TELEGRAM_CHAT_ID: undefined });
+    expectExit(noTelegram, 0, 'test without Telegram');
+    assert.match(noTelegram.out, /^SKIP\s+telegram\s+not configured/m);
+
+    const badToken = await mtctl(['test'], { CLOUDFLARE_API_TOKEN: 'wrong-token-0000' });
+    expectExit(badToken, 1, 'test with a bad token');
+    assert.match(badToken.out, /^FAIL\s+cloudflare token\s+\S/m);
+    assert.match(badToken.out, /^OK\s+database/m);
+  });
+
+  it('refusals: locked, not advertised, under attack, already advertised, not held (exit 3, nothing changed)', async () => {
+    await refused(['withdraw', L.cidr], /2a02:4460:1::\/48 is locked: it is never changed/);
+    await refused(['advertise', L.cidr], /is locked/);
+    await refused(['withdraw', N.cidr], /185\.54\.82\.0\/24 is not advertised: nothing to withdraw/);
+    await refused(['hold', N.cidr], /not advertised: nothing to hold/);
+    await refused(['withdraw', B.cidr], /185\.54\.80\.0\/24 is under attack; add --force/);
+    await refused(['advertise', B.cidr], /already advertised/);
+    await refused(['resume', B.cidr], /is not held/);
+    assert.deepEqual(rows('SELECT id FROM attack_events'), [], 'no record written');
+  });
+
+  it('manual withdraw: recorded as manual, notified as manual, then the cooldown', async () => {
+    const held = await mtctl(['hold', A.cidr, '--reason', 'I will withdraw it myself']);
+    expectExit(held, 0, 'hold A');
+    assert.match(held.out, /auto-withdraw of 185\.54\.81\.0\/24 \(DMZ\) held until `mtctl resume`/);
+    endAttack(A);
+    await eventually(
+      async () => {
+        const s = await status(A);
+        return !s.underAttack && s.telemetry === 'ok' ? s : undefined;
+      },
+      { what: 'A calm' },
+    );
+    const run = await mtctl(['withdraw', A.cidr, '--reason', 'attack over, checked by hand']);
+    expectExit(run, 0, 'withdraw A');
+    assert.match(
+      run.out,
+      /185\.54\.81\.0\/24 \(DMZ\) withdrawn: event \d{14}-withdraw; advertise available at \d\d:\d\d:\d\d UTC, in \d+s/,
+    );
+    assert.deepEqual(
+      patchesOf(A).map((p) => [p.advertised, p.outcome]),
+      [[false, 'changed']],
+    );
+    const ev = events(A, 'WITHDRAW');
+    assert.equal(ev.length, 1);
+    assert.deepEqual([ev[0]!.alert_type, ev[0]!.action_taken], ['manual', 'withdrawn_manual']);
+    assert.match(String(ev[0]!.raw_payload), /alice@noc1/);
+    assert.deepEqual(rows('SELECT withdraw_method, status FROM withdrawal_history WHERE prefix = ?', A.cidr), [
+      { withdraw_method: 'manual', status: 'success' },
+    ]);
+    const msg = await eventually(
+      () => fx.tg.messages.find((m) => m.plainText.includes(A.cidr) && /MANUAL PREFIX WITHDRAWAL/.test(m.plainText)),
+      {
+        what: 'manual withdrawal message',
+      },
+    );
+    assert.match(msg.plainText, /alice@noc1: attack over, checked by hand/);
+    const after = await status(A);
+    assert.equal(after.phase, 'cooldown');
+    assert.equal(after.held, false, 'the withdraw ended the hold');
+  });
+
+  it('advertise inside the cooldown: refused with the time it becomes possible, or queued and done when it ends', async () => {
+    await refused(
+      ['advertise', A.cidr],
+      /cannot advertise 185\.54\.81\.0\/24 yet: .*advertise available at \d\d:\d\d:\d\d UTC, in \d+s \(add --when-allowed to queue it\)/,
+    );
+    const queued = await mtctl(['advertise', A.cidr, '--when-allowed', '--reason', 'attack is back']);
+    expectExit(queued, 0, 'advertise --when-allowed');
+    assert.match(
+      queued.out,
+      /advertise of 185\.54\.81\.0\/24 \(DMZ\) queued: it will be advertised at \d\d:\d\d:\d\d UTC, in \d+s/,
+    );
+    const js = JSON.parse((await mtctl(['status', A.cidr, '--json'])).out) as {
+      prefixes: Array<Record<string, unknown>>;
+    };
+    assert.equal(js.prefixes[0]!.state, 'advertise_queued');
+    assert.equal((js.prefixes[0]!.queuedAdvertise as { actor: string }).actor, 'alice@noc1');
+    const withdrawnAt = patchesOf(A)[0]!.atMs;
+    const readvertised = await eventually(() => patchesOf(A)[1], { timeoutMs: 30_000, what: 'the queued advertise' });
+    assert.deepEqual(
+      [readvertised.advertised, readvertised.outcome],
+      [true, 'changed'],
+      'Cloudflare accepted it: the cooldown had ended',
+    );
+    assert.ok(readvertised.atMs >= withdrawnAt + COOLDOWN_MS);
+    assert.ok(
+      readvertised.atMs <= withdrawnAt + COOLDOWN_MS + 3_000,
+      `advertised ${readvertised.atMs - withdrawnAt} ms after the withdraw`,
+    );
+    await eventually(() => (events(A, 'ADVERTISE').length > 0 ? true : undefined), { what: 'the advertise record' });
+    assert.deepEqual(
+      events(A, 'ADVERTISE').map((e) => [e.alert_type, e.action_taken]),
+      [['manual', 'advertised_manual']],
+    );
+    await eventually(
+      () =>
+        fx.tg.messages.find(
+          (m) => m.plainText.includes(A.cidr) && /QUEUED PREFIX ADVERTISEMENT DONE/.test(m.plainText),
+        ),
+      {
+        what: 'queued advertise message',
+      },
+    );
+    await eventually(async () => ((await status(A)).phase === 'protecting' ? true : undefined), {
+      what: 'A protected again',
+    });
+  });
+
+  it('advertise a prefix nobody protects: through its own workflow, then protected and adopted by the supervisor', async () => {
+    const run = await mtctl(['advertise', N.cidr]);
+    expectExit(run, 0, 'advertise N');
+    assert.match(
+      run.out,
+      /185\.54\.82\.0\/24 \(Spare\) advertised: event \d{14}-advertise; it is protected from now on/,
+    );
+    assert.deepEqual(
+      patchesOf(N).map((p) => [p.advertised, p.outcome]),
+      [[true, 'changed']],
+    );
+    assert.equal((await status(N)).phase, 'protecting');
+    assert.equal(
+      await handle(N)
+        .describe()
+        .then((d) => d.staticSummary()),
+      `Protecting ${N.cidr} (Spare)`,
+    );
+    await eventually(
+      async () =>
+        (await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery)).protected.includes(
+          N.cidr,
+        )
+          ? true
+          : undefined,
+      { what: 'supervisor adopts N' },
+    );
+  });
+
+  it('hold --for: no auto-withdraw while held (still measured, shown in the Web UI), then it resumes by itself', async () => {
+    const run = await mtctl(['hold', H.cidr, '--for', '10s', '--reason', 'maintenance']);
+    expectExit(run, 0, 'hold --for 10s');
+    assert.match(run.out, /held for 10s, until \d\d:\d\d:\d\d UTC; it resumes by itself/);
+    const hold = (await status(H)).hold!;
+    endAttack(H);
+    const blocked = await eventually(
+      async () => {
+        const s = await status(H);
+        return s.calmAccumulatedMs >= CALM_MS ? s : undefined;
+      },
+      { what: 'H calm for the calm period' },
+    );
+    assert.equal(blocked.withdrawBlockedBy, 'held');
+    assert.ok(blocked.cycles > 0 && blocked.telemetry === 'ok', 'still measured');
+    assert.deepEqual(patchesOf(H), [], 'not withdrawn while held');
+    const table = await mtctl(['status', H.cidr]);
+    assert.match(table.out, /185\.54\.83\.0\/24: held by alice@noc1 since .* until \d\d:\d\d:\d\d UTC: maintenance/);
+
+    // The Web UI: search attributes (no query needed) and the current details.
+    const listed = await eventually(
+      async () => {
+        for await (const wf of env.client.workflow.list({ query: `MtState = 'held' AND MtPrefix = '${H.cidr}'` }))
+          return wf;
+        return undefined;
+      },
+      { what: 'H listed as held' },
+    );
+    assert.equal(listed.workflowId, protectionWorkflowId(H.cidr));
+    const metadata = await handle(H).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /\| Held \| by alice@noc1 until/);
+
+    const patch = await eventually(() => patchesOf(H)[0], { timeoutMs: 30_000, what: 'withdraw after the hold' });
+    assert.ok(patch.atMs >= hold.untilMs!, 'not before the hold ended');
+    assert.ok(patch.atMs <= hold.untilMs! + 3_000, `withdrawn ${patch.atMs - hold.untilMs!} ms after the hold ended`);
+    await eventually(() => (events(H, 'WITHDRAW').length > 0 ? true : undefined), { what: 'the withdraw record' });
+    assert.deepEqual(
+      events(H, 'WITHDRAW').map((e) => e.action_taken),
+      ['withdrawn_auto'],
+    );
+  });
+
+  it('a manual withdraw arriving while the automatic one is in flight is refused: exactly one PATCH', async () => {
+    fx.cf.faults.add({ kind: 'slow', delayMs: 2_500, match: { method: 'PATCH', path: R.bgpPrefixId } });
+    endAttack(R);
+    await eventually(async () => ((await status(R)).phase === 'withdrawing' ? true : undefined), {
+      intervalMs: 50,
+      what: 'the automatic withdraw in flight',
+    });
+    await refused(
+      ['withdraw', R.cidr, '--force'],
+      /an automatic withdraw of 185\.54\.84\.0\/24 is already in progress/,
+    );
+    await eventually(async () => ((await status(R)).phase === 'cooldown' ? true : undefined), { what: 'R withdrawn' });
+    await sleep(2_000); // a second withdraw, if any, would show within two cycles
+    assert.deepEqual(
+      patchesOf(R).map((p) => [p.advertised, p.outcome]),
+      [[false, 'changed']],
+    );
+    assert.deepEqual(
+      events(R, 'WITHDRAW').map((e) => e.action_taken),
+      ['withdrawn_auto'],
+    );
+  });
+
+  it('auto-withdraw becoming possible while a manual withdraw is in flight does not PATCH again', async () => {
+    expectExit(await mtctl(['hold', S.cidr]), 0, 'hold S');
+    endAttack(S);
+    await eventually(async () => ((await status(S)).calmAccumulatedMs >= CALM_MS ? true : undefined), {
+      what: 'S calm',
+    });
+    fx.cf.faults.add({ kind: 'slow', delayMs: 2_500, match: { method: 'PATCH', path: S.bgpPrefixId } });
+    const manual = mtctl(['withdraw', S.cidr]);
+    await eventually(async () => ((await status(S)).phase === 'withdrawing' ? true : undefined), {
+      intervalMs: 50,
+      what: 'the manual withdraw in flight',
+    });
+    // Lifting the hold now makes the automatic withdraw due at the next cycle, while the manual one is in flight.
+    expectExit(await mtctl(['resume', S.cidr]), 0, 'resume S');
+    expectExit(await manual, 0, 'withdraw S');
+    await sleep(2_000);
+    assert.deepEqual(
+      patchesOf(S).map((p) => [p.advertised, p.outcome]),
+      [[false, 'changed']],
+    );
+    assert.deepEqual(
+      events(S, 'WITHDRAW').map((e) => e.action_taken),
+      ['withdrawn_manual'],
+    );
+  });
+
+  it('the event history reads well: activity and timer summaries', async () => {
+    const history = await handle(A).fetchHistory();
+    const summaries = (history.events ?? [])
+      .map((e) => e.userMetadata?.summary)
+      .filter((p) => p)
+      .map((p) => defaultPayloadConverter.fromPayload<string>(p!));
+    const seen = [...new Set(summaries)].join(' | ');
+    for (const want of [
+      `withdraw ${A.cidr} at Cloudflare`,
+      `advertise ${A.cidr} at Cloudflare`,
+      `read live state ${A.cidr}`,
+    ])
+      assert.ok(summaries.includes(want), `${want} in: ${seen}`);
+    assert.ok(
+      summaries.some((s) => /^wait \d+(ms|s)$/.test(s)),
+      `a cycle timer in: ${seen}`,
+    );
+    assert.ok(
+      summaries.some((s) => s === `measure dropped traffic ${A.cidr}`),
+      `a measurement in: ${seen}`,
+    );
+  });
+
+  it('worker down: status falls back to Cloudflare and the database and says so; changes are refused unsent', async () => {
+    await worker.kill('SIGTERM');
+    const patches = fx.cf.stats.patches().length;
+    // Each waits for the workflows' answer until its deadline: run them together.
+    const [json, table, hold] = await Promise.all([
+      mtctl(['status', '--json']),
+      mtctl(['status']),
+      mtctl(['hold', B.cidr]),
+    ]);
+    expectExit(json, 0, 'status --json without a worker');
+    const doc = JSON.parse(json.out) as { source: string; note: string; prefixes: Array<Record<string, unknown>> };
+    assert.equal(doc.source, 'fallback');
+    assert.match(doc.note, /live workflow state unavailable/);
+    const byCidr = new Map(doc.prefixes.map((p) => [p.cidr, p]));
+    assert.deepEqual(
+      [byCidr.get(B.cidr)?.source, byCidr.get(B.cidr)?.advertised, byCidr.get(B.cidr)?.underAttack],
+      ['cloudflare+database', true, true],
+      'B as the worker last recorded it',
+    );
+    assert.equal(byCidr.get(R.cidr)?.advertised, false);
+    assert.ok(byCidr.get(R.cidr)?.lastWithdraw, 'the last withdraw comes from the database');
+    expectExit(table, 0, 'status without a worker');
+    assert.match(table.out, /NOTE: live workflow state unavailable/);
+
+    expectExit(hold, 1, 'hold without a worker');
+    assert.match(hold.err, /cannot reach the workflow of 185\.54\.80\.0\/24: .*nothing was sent/);
+    assert.equal(fx.cf.stats.patches().length, patches);
+  });
+
+  it('no secret in anything mtctl printed', () => {
+    const printed = allOutput.join('\n');
+    assert.ok(printed.length > 1000);
+    for (const secret of [CF_TOKEN, TG_TOKEN, TG_TOKEN.split(':')[1]!])
+      assert.ok(!printed.includes(secret), 'a secret was printed');
+  });
+});
