@@ -4,15 +4,24 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { isPortFree } from './free-port';
+import { MT_SEARCH_ATTRIBUTES } from '../workflows/search-attribute-keys';
 import { temporalCliPath } from './temporal-binaries';
 
-/** The custom search attributes the workflows keep current; the same list as scripts/temporal-dev.mjs and compose. */
-export const SEARCH_ATTRIBUTES: Readonly<Record<string, string>> = {
-  MtPrefix: 'Keyword',
-  MtState: 'Keyword',
-  MtUnderAttack: 'Bool',
-  MtCalmSince: 'Datetime',
+/** SearchAttributeType → the spelling of the CLI's --search-attribute flag. */
+const CLI_TYPE: Record<string, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
 };
+
+/** The custom search attributes the workflows keep current, registered when the server starts (name → CLI type). */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, string>> = Object.fromEntries(
+  MT_SEARCH_ATTRIBUTES.map((k) => [k.name, CLI_TYPE[k.type] ?? k.type]),
+);
 
 export interface EmbeddedServerOptions {
   /** SQLite file holding every namespace and workflow; created with its directory when missing. */

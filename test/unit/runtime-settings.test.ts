@@ -67,8 +67,13 @@ describe('deployment settings', () => {
       assert.match(problems[1]!, /^TEMPORAL_UI_PORT=99999:/);
     });
 
-    it('registers the search attributes the workflows use', () => {
-      assert.deepEqual(Object.keys(SEARCH_ATTRIBUTES).sort(), ['MtCalmSince', 'MtPrefix', 'MtState', 'MtUnderAttack']);
+    it('registers the search attributes the workflows use, spelled as the CLI wants them', () => {
+      assert.deepEqual(SEARCH_ATTRIBUTES, {
+        MtPrefix: 'Keyword',
+        MtState: 'Keyword',
+        MtUnderAttack: 'Bool',
+        MtCalmSince: 'Datetime',
+      });
     });
   });
 });
