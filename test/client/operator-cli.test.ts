@@ -162,6 +162,12 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
       assert.match(run.err, re);
       assert.equal(run.err.trim().split('\n').length, 1, `one line: ${run.err}`);
     }
+    // No override of "never withdraw under attack or with unknown traffic": --force is not an option.
+    const withdrawHelp = await mtctl(['withdraw', '--help']);
+    assert.doesNotMatch(withdrawHelp.out, /--force/);
+    const forced = await mtctl(['withdraw', B.cidr, '--force']);
+    expectExit(forced, 2, 'withdraw --force');
+    assert.match(forced.err, /unknown option '--force'/);
     const real = await mtctlProcess(['withdraw', '10.9.9.0/24'], fx.env);
     expectExit(real, 2, 'bin/mtctl.js withdraw 10.9.9.0/24');
     assert.match(real.err, /^mtctl: 10\.9\.9\.0\/24 is not in the prefix mapping/);
@@ -276,7 +282,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     await refused(['advertise', L.cidr], /is locked/);
     await refused(['withdraw', N.cidr], /185\.54\.82\.0\/24 is not advertised: nothing to withdraw/);
     await refused(['hold', N.cidr], /not advertised: nothing to hold/);
-    await refused(['withdraw', B.cidr], /185\.54\.80\.0\/24 is under attack; add --force/);
+    await refused(['withdraw', B.cidr], /185\.54\.80\.0\/24 is under attack/);
     await refused(['advertise', B.cidr], /already advertised/);
     await refused(['resume', B.cidr], /is not held/);
     assert.deepEqual(rows('SELECT id FROM attack_events'), [], 'no record written');
@@ -448,10 +454,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
       intervalMs: 50,
       what: 'the automatic withdraw in flight',
     });
-    await refused(
-      ['withdraw', R.cidr, '--force'],
-      /an automatic withdraw of 185\.54\.84\.0\/24 is already in progress/,
-    );
+    await refused(['withdraw', R.cidr], /an automatic withdraw of 185\.54\.84\.0\/24 is already in progress/);
     await eventually(async () => ((await status(R)).phase === 'cooldown' ? true : undefined), { what: 'R withdrawn' });
     await sleep(2_000); // a second withdraw, if any, would show within two cycles
     assert.deepEqual(

@@ -31,24 +31,21 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
   program
     .command('withdraw')
     .description(
-      'Withdraw a prefix now, through its workflow (recorded as withdrawn_manual, notified, then the re-advertise cooldown runs). Refused when locked, not advertised, or (without --force) under attack or with unknown traffic.',
+      'Withdraw a prefix now, through its workflow (recorded as withdrawn_manual, notified, then the re-advertise cooldown runs). Refused when locked, not advertised, under attack or with unknown traffic: there is no override (hold the prefix and wait, or withdraw at Cloudflare yourself).',
     )
     .argument('[prefix]', 'the prefix to withdraw (or --all)')
     .option('--all', 'every advertised, unlocked prefix (asks for confirmation)')
     .option('-y, --yes', 'do not ask for confirmation (with --all)')
-    .option('--force', 'withdraw even under attack or while traffic is unknown')
     .option('--reason <text>', 'why (kept in the records and the notification)')
     .addHelpText('after', EXIT_CODES)
-    .action(
-      async (prefix: string | undefined, opts: { all?: boolean; yes?: boolean; force?: boolean; reason?: string }) => {
-        const config = ctx.config();
-        if (opts.all && prefix) throw new CliError('give a prefix or --all, not both', EXIT_BAD_INPUT);
-        if (opts.all) return withdrawAll(ctx, config.prefixes, opts);
-        if (!prefix)
-          throw new CliError('which prefix? give one (e.g. mtctl withdraw 185.54.81.0/24) or --all', EXIT_BAD_INPUT);
-        return withdrawOne(ctx, resolvePrefix(config, prefix), opts);
-      },
-    );
+    .action(async (prefix: string | undefined, opts: { all?: boolean; yes?: boolean; reason?: string }) => {
+      const config = ctx.config();
+      if (opts.all && prefix) throw new CliError('give a prefix or --all, not both', EXIT_BAD_INPUT);
+      if (opts.all) return withdrawAll(ctx, config.prefixes, opts);
+      if (!prefix)
+        throw new CliError('which prefix? give one (e.g. mtctl withdraw 185.54.81.0/24) or --all', EXIT_BAD_INPUT);
+      return withdrawOne(ctx, resolvePrefix(config, prefix), opts);
+    });
 
   program
     .command('advertise')

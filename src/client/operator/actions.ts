@@ -12,15 +12,13 @@ import { operatorRequest, sendUpdate } from './workflows';
 
 const say = (ctx: CliContext, text: string): void => void ctx.io.out.write(`${text}\n`);
 
-export async function withdrawOne(
-  ctx: CliContext,
-  entry: PrefixEntry,
-  opts: { reason?: string; force?: boolean },
-): Promise<void> {
-  const { result } = await sendUpdate(ctx, entry, withdrawUpdate, {
-    ...operatorRequest(opts.reason, 'manual withdraw (mtctl)'),
-    force: opts.force === true,
-  });
+export async function withdrawOne(ctx: CliContext, entry: PrefixEntry, opts: { reason?: string }): Promise<void> {
+  const { result } = await sendUpdate(
+    ctx,
+    entry,
+    withdrawUpdate,
+    operatorRequest(opts.reason, 'manual withdraw (mtctl)'),
+  );
   const now = Date.now();
   if (result.shadow)
     say(
@@ -40,7 +38,7 @@ export async function withdrawOne(
 export async function withdrawAll(
   ctx: CliContext,
   entries: readonly PrefixEntry[],
-  opts: { reason?: string; force?: boolean; yes?: boolean },
+  opts: { reason?: string; yes?: boolean },
 ): Promise<void> {
   const report = await gatherStatus(ctx, entries);
   if (report.note) say(ctx, `NOTE: ${report.note}`);
