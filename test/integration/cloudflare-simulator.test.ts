@@ -261,6 +261,126 @@ describe('Cloudflare simulator', () => {
     });
   });
 
+  describe('fault shapes and scheduling', () => {
+    const listUrl = () => `${sim.baseUrl}/accounts/${sim.accountId}/addressing/prefixes/pfx-a/bgp/prefixes`;
+    const get = async (headers: Record<string, string> = auth()) =>
+      (await fetch(prefixUrl('bgp-1'), { headers })).status;
+    const query = `query($a: string!) { viewer { accounts(filter: {accountTag: $a}) {
+      magicTransitNetworkAnalyticsAdaptiveGroups(limit: 1, filter: {}) { sum { packets } } } } }`;
+
+    it('http_429 on the GraphQL endpoint answers in GraphQL shape, with Retry-After', async () => {
+      sim.faults.add({ kind: 'http_429', retryAfterSec: 90, match: { graphql: true } });
+      const res = await fetch(`${sim.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: auth(),
+        body: JSON.stringify({ query, variables: { a: sim.accountId } }),
+      });
+      assert.equal(res.status, 429);
+      assert.equal(res.headers.get('retry-after'), '90');
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['data', 'errors'], 'no REST envelope fields');
+      assert.equal(body.data, null);
+      assert.equal(
+        (body.errors as { message: string }[])[0]?.message,
+        'rate limiter budget depleted, try again after 2 minutes',
+      );
+      // REST keeps its envelope.
+      sim.faults.add({ kind: 'http_429', retryAfterSec: 3 });
+      const rest = await fetch(prefixUrl('bgp-1'), { headers: auth() });
+      assert.equal(rest.status, 429);
+      assert.equal(rest.headers.get('retry-after'), '3');
+      assert.deepEqual(((await rest.json()) as { errors: { code: number }[] }).errors[0]?.code, 971);
+    });
+
+    it('partial and empty count a hit only when they degraded a 200 answer', async () => {
+      sim.state.addPrefix({ parentPrefixId: 'pfx-a', bgpPrefixId: 'bgp-2', cidr: '185.54.82.0/24', advertised: true });
+      sim.faults.add({ kind: 'empty', count: 1, match: { method: 'GET' } });
+      const list = async (headers: Record<string, string> = auth()) => {
+        const res = await fetch(listUrl(), { headers });
+        return { status: res.status, body: (await res.json()) as { result: unknown[] | null } };
+      };
+      const refused = await list({ authorization: 'Bearer wrong' });
+      assert.equal(refused.status, 403, 'a refused request is not degraded');
+      const missing = await fetch(prefixUrl('nope'), { headers: auth() });
+      assert.equal(missing.status, 404);
+      assert.equal(sim.faults.list()[0]?.hits, 0, 'non-200 answers did not use the hit up');
+      assert.equal(sim.stats.snapshot().faulted, 0);
+      const emptied = await list();
+      assert.equal(emptied.status, 200);
+      assert.deepEqual(emptied.body.result, []);
+      assert.equal(sim.stats.snapshot().faulted, 1);
+      assert.equal((await list()).body.result?.length, 2, 'the one hit is spent');
+
+      sim.faults.add({ kind: 'partial', rows: 1, count: 1, match: { method: 'GET' } });
+      assert.equal((await list({ authorization: 'Bearer wrong' })).status, 403);
+      assert.equal((await list()).body.result?.length, 1);
+      assert.equal((await list()).body.result?.length, 2);
+    });
+
+    it('a relative window starts X after it is added and lasts Y (in-process and over the admin API)', async () => {
+      sim.faults.add({ kind: 'http_5xx', afterMs: MIN, forMs: 2 * MIN });
+      assert.deepEqual(
+        sim.faults.list().map((f) => [f.fromMs, f.untilMs, f.remaining]),
+        [[T0 + MIN, T0 + 3 * MIN, Infinity]],
+      );
+      assert.equal(await get(), 200);
+      now = T0 + MIN;
+      assert.equal(await get(), 503);
+      now = T0 + 3 * MIN - 1;
+      assert.equal(await get(), 503);
+      now = T0 + 3 * MIN;
+      assert.equal(await get(), 200);
+
+      sim.faults.clear();
+      const added = await admin('POST', '/faults', { kind: 'http_429', retryAfterSec: 1, afterMs: 0, forMs: 30_000 });
+      assert.equal(added.status, 201);
+      const listed = (await admin('GET', '/faults')).body as { fromMs: number; untilMs: number }[];
+      assert.deepEqual([listed[0]?.fromMs, listed[0]?.untilMs], [now, now + 30_000]);
+      assert.equal(await get(), 429);
+      now += 30_000;
+      assert.equal(await get(), 200);
+      // "from now + X" without an end stays on.
+      sim.faults.add({ kind: 'http_5xx', afterMs: 1000 });
+      assert.equal(await get(), 200);
+      now += 1000;
+      assert.deepEqual([await get(), await get()], [503, 503]);
+    });
+
+    it('every Nth matching call, optionally shifted, within count and window', async () => {
+      sim.faults.add({ kind: 'http_5xx', every: 3, match: { method: 'GET' } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i++) statuses.push(await get());
+      assert.deepEqual(statuses, [200, 200, 503, 200, 200, 503, 200, 200, 503]);
+      // PATCHes do not match, so they do not advance the count.
+      assert.equal((await patchRaw('bgp-1', '{"on_demand":{"advertised":true}}')).status, 200);
+      assert.deepEqual([await get(), await get(), await get()], [200, 200, 503]);
+
+      sim.faults.clear();
+      await admin('POST', '/faults', { kind: 'http_5xx', every: 4, everyOffset: 1, count: 2 });
+      const shifted: number[] = [];
+      for (let i = 0; i < 10; i++) shifted.push(await get());
+      assert.deepEqual(shifted, [503, 200, 200, 200, 503, 200, 200, 200, 200, 200]);
+    });
+
+    it('refuses schedules that make no sense, naming the field', async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ kind: 'http_5xx', fromMs: T0, afterMs: 1000 }, /either fromMs\/untilMs .* or afterMs\/forMs/],
+        [{ kind: 'http_5xx', forMs: -1 }, /forMs must be/],
+        [{ kind: 'http_5xx', every: 0 }, /every must be a whole number/],
+        [{ kind: 'http_5xx', every: 2, everyOffset: 3 }, /everyOffset must be/],
+        [{ kind: 'http_5xx', everyOffset: 1 }, /everyOffset needs every/],
+        [{ kind: 'http_5xx', probability: 2 }, /probability must be between 0 and 1/],
+        [{ kind: 'nonsense' }, /unknown fault kind nonsense/],
+      ];
+      for (const [spec, error] of cases) {
+        const r = await admin('POST', '/faults', spec);
+        assert.equal(r.status, 400, JSON.stringify(spec));
+        assert.match((r.body as { error: string }).error, error);
+      }
+      assert.deepEqual(sim.faults.list(), []);
+    });
+  });
+
   describe('admin API', () => {
     it('sets up prefixes, flows and faults from another process and reports state, stats and PATCHes', async () => {
       assert.equal(

@@ -37,7 +37,8 @@ function faultFromJson(raw: Record<string, unknown>): FaultSpec {
 /**
  * GET  /__sim/state | /__sim/stats | /__sim/patches | /__sim/faults
  * POST /__sim/prefixes (add), /__sim/prefixes/:id (set advertised/locked/...), /__sim/flows (one or a list),
- *      /__sim/background {destination, ...}, /__sim/dark {fromMs, untilMs, mode}, /__sim/faults,
+ *      /__sim/background {destination, ...}, /__sim/dark {fromMs, untilMs, mode},
+ *      /__sim/faults {kind, match?, count?, fromMs?/untilMs? or afterMs?/forMs? (relative to now), every?, probability?},
  *      /__sim/clear {faults?, traffic?, stats?, patches?, limits?} (all when the body is empty)
  */
 export function handleAdmin(method: string, pathname: string, rawBody: string, deps: AdminDeps): SimResponse {

@@ -53,8 +53,16 @@ export function faultResponse(fault: ArmedFault, isGraphql: boolean): SimRespons
         ? graphqlError(status, 'unable to execute query, please try again later')
         : errorResponse({ ...SIM_ERRORS.server, status });
     }
-    case 'http_429':
-      return errorResponse(SIM_ERRORS.rateLimited, { 'retry-after': String(fault.retryAfterSec ?? 60) });
+    case 'http_429': {
+      const seconds = fault.retryAfterSec ?? 60;
+      const headers = { 'retry-after': String(seconds) };
+      // The analytics API answers its own rate limit in GraphQL shape, with the wait in the message.
+      if (isGraphql) {
+        const minutes = Math.max(1, Math.ceil(seconds / 60));
+        return graphqlError(429, `rate limiter budget depleted, try again after ${minutes} minutes`, headers);
+      }
+      return errorResponse(SIM_ERRORS.rateLimited, headers);
+    }
     case 'http_error': {
       const status = fault.status ?? 400;
       if (fault.body !== undefined) return { status, body: fault.body };

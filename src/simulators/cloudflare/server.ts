@@ -5,7 +5,7 @@ import { ADMIN_ROOT, handleAdmin } from './admin';
 import { checkAuth } from './auth';
 import { SIM_ERRORS } from './envelope';
 import { degrade, faultResponse, graphqlError } from './fault-responses';
-import { createFaultSchedule, type FaultSchedule } from './faults';
+import { createFaultSchedule, DEGRADING_KINDS, type FaultSchedule } from './faults';
 import { createGraphqlEndpoint } from './graphql-endpoint';
 import { createRateLimiter, type RateLimitOptions } from './limits';
 import { API_ROOT, errorResponse, handleRest, matchRoute, parsePatchBody, type SimResponse } from './rest-routes';
@@ -146,7 +146,8 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     };
 
     const fault = faults.take({ method, path: pathname, graphql: isGraphql });
-    if (fault) baseStats.note('faulted');
+    // A partial / empty fault only counts once it has degraded a good answer (below).
+    if (fault && !DEGRADING_KINDS.includes(fault.kind)) baseStats.note('faulted');
     if (fault?.kind === 'timeout' || fault?.kind === 'connection_reset') {
       logPatch('fault', 0);
       if (fault.kind === 'connection_reset') return void req.socket.destroy();
@@ -198,7 +199,9 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     } else {
       result = handleRest(route, raw, { state, accountId, clock, email: credentials.email });
     }
-    if (fault && (fault.kind === 'partial' || fault.kind === 'empty') && result.status === 200) {
+    if (fault && DEGRADING_KINDS.includes(fault.kind) && result.status === 200) {
+      faults.commit(fault.id);
+      baseStats.note('faulted');
       result = degrade(result, fault);
     }
     send(res, result);
