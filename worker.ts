@@ -10,6 +10,7 @@ import { buildDependencies, type DependencyOptions } from './src/runtime/depende
 import { embeddedServerSettings, startEmbeddedServer, type EmbeddedServer } from './src/runtime/embedded-server';
 import { freePort } from './src/runtime/free-port';
 import { runStartupTasks } from './src/runtime/startup';
+import { workerTuningOptions } from './src/runtime/worker-options';
 import {
   connectTemporal,
   describeTarget,
@@ -151,6 +152,7 @@ async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions
         taskQueue: config.taskQueue,
         workflowsPath: require.resolve('./src/workflows'),
         activities: deps.activities,
+        ...workerTuningOptions(config.worker),
       });
       logger.info(
         {
@@ -160,6 +162,7 @@ async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions
           database: config.databasePath,
           shadow: config.shadow,
           metrics: config.metrics ? `${config.metrics.host}:${config.metrics.port}` : null,
+          tuning: config.worker,
         },
         'worker starting',
       );

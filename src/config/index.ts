@@ -4,6 +4,7 @@ import { isValidCidr } from '../domain/cidr';
 import { parseDuration } from '../domain/durations';
 import type { ProtectionPolicy } from '../domain/types';
 import { ConfigError, loadPrefixMapping, type PrefixEntry } from './prefix-mapping';
+import { loadWorkerTuning, type WorkerTuning } from './worker-tuning';
 
 export {
   ConfigError,
@@ -12,6 +13,7 @@ export {
   type PolicyOverrides,
   type PrefixEntry,
 } from './prefix-mapping';
+export { autoCacheSize, WORKER_TUNING_DEFAULTS, type WorkerTuning } from './worker-tuning';
 
 export type CloudflareAuth = { kind: 'token'; token: string } | { kind: 'key'; email: string; key: string };
 
@@ -38,6 +40,8 @@ export interface AppConfig {
   retention: { webhooksMs: number | null; attackEventsMs: number | null; networkEventsMs: number | null };
   /** Network analytics monitor schedule; intervalMs null disables it (the schedule is paused). */
   monitor: { intervalMs: number | null; lookbackMs: number };
+  /** Temporal worker tuning (WORKER_*): cache size, task slots, pollers, sticky-queue timeout. */
+  worker: WorkerTuning;
   /** Secret values, for redaction in logs and error texts. */
   secrets: string[];
 }
@@ -212,6 +216,9 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     else throw err;
   }
 
+  // ---- worker tuning (its own module: src/config/worker-tuning.ts) ----
+  const worker = loadWorkerTuning(env, prefixes.length, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   const secrets = [token, apiKey, botToken, webhook.secret].filter((s): s is string => Boolean(s));
   return deepFreeze({
@@ -236,6 +243,7 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     webhook,
     retention,
     monitor,
+    worker,
     secrets,
   });
 }
