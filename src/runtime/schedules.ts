@@ -69,7 +69,7 @@ export function desiredSchedules(config: Pick<AppConfig, 'taskQueue' | 'monitor'
           taskQueue: config.taskQueue,
           args: [{}],
           workflowExecutionTimeout: 2 * 3_600_000,
-          staticSummary: 'Records retention: prune old webhook_events and attack_events',
+          staticSummary: 'Records retention: prune old webhook_events, attack_events and monitor run keys',
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: DAY_MS },
       },

@@ -1,4 +1,4 @@
-// RecordsRetention: the daily pruning of old webhook_events and attack_events (started by a schedule).
+// RecordsRetention: the daily pruning of old webhook_events, attack_events and monitor run keys (started by a schedule).
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
@@ -18,9 +18,10 @@ export interface RecordsRetentionInput {
 
 export async function RecordsRetention(input: RecordsRetentionInput = {}): Promise<RetentionResult> {
   const result = await retention.applyRecordsRetention({ nowMs: Date.now(), batchSize: input.batchSize });
-  const { webhookEvents, attackEvents, networkAnalyticsEvents } = result.deleted;
+  const { webhookEvents, attackEvents, networkAnalyticsEvents, monitorRunKeys } = result.deleted;
   log.info(
-    `retention: deleted ${webhookEvents} webhook_events, ${attackEvents} attack_events, ${networkAnalyticsEvents} network_analytics_events`,
+    `retention: deleted ${webhookEvents} webhook_events, ${attackEvents} attack_events, ` +
+      `${networkAnalyticsEvents} network_analytics_events, ${monitorRunKeys} monitor run keys (operation_keys)`,
   );
   return result;
 }

@@ -17,7 +17,11 @@ import {
   openDatabase,
   toSqliteTimestamp,
   type DatabaseHandle,
+  type RetentionProgress,
+  type RetentionResult,
 } from '../../src/db';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createRetentionActivities } from '../../src/activities/retention';
 import { eventHashKey, toNetworkEvent, type NetworkEvent } from '../../src/domain/network-events';
 import { classifyWebhook, type WebhookAlert } from '../../src/domain/webhook-alert';
 
@@ -257,7 +261,7 @@ describe('alert records (SQLite files)', () => {
   });
 
   describe('retention', () => {
-    it('deletes in batches what is older than each keep period, keeps withdrawals and rows of unknown age', () => {
+    it('deletes in batches what is older than each keep period, keeps withdrawals and rows of unknown age', async () => {
       const ins = (sql: string, ...values: unknown[]) => handle.sqlite.prepare(sql).run(...values);
       const old = toSqliteTimestamp(NOW - 40 * DAY);
       for (let i = 0; i < 7; i++)
@@ -281,26 +285,39 @@ describe('alert records (SQLite files)', () => {
         '185.54.81.0/24',
         toSqliteTimestamp(NOW - 400 * DAY),
       );
+      // Cloudflare's RFC 3339 text, as the monitor stores it.
       ins(
         'INSERT INTO network_analytics_events (event_hash, event_datetime) VALUES (?, ?)',
         'h',
-        toSqliteTimestamp(NOW - 400 * DAY),
+        '2024-11-01T10:00:00Z',
       );
 
-      const batches: number[] = [];
-      const result = applyRetention(handle, {
+      const batches: Array<[string, number]> = [];
+      const result = await applyRetention(handle, {
         nowMs: NOW,
         policy: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: null },
         batchSize: 3,
-        onBatch: (_t, n) => batches.push(n),
+        onBatch: (p) => batches.push([p.table, p.deleted]),
       });
-      assert.deepEqual(result.deleted, { webhookEvents: 8, attackEvents: 1, networkAnalyticsEvents: 0 });
+      assert.deepEqual(result.deleted, {
+        webhookEvents: 8,
+        attackEvents: 1,
+        networkAnalyticsEvents: 0,
+        monitorRunKeys: 0,
+      });
       assert.deepEqual(result.cutoffs, {
         webhookEvents: '2025-12-20 14:00:00',
         attackEvents: '2025-10-21 14:00:00',
         networkAnalyticsEvents: null,
+        monitorRunKeys: '2026-01-12 14:00:00',
       });
-      assert.deepEqual(batches, [3, 3, 2, 1]);
+      assert.deepEqual(batches, [
+        ['webhook_events', 3],
+        ['webhook_events', 3],
+        ['webhook_events', 2],
+        ['attack_events', 1],
+        ['operation_keys', 0],
+      ]);
       assert.deepEqual(
         rows('SELECT alert_id FROM webhook_events ORDER BY id').map((r) => r.alert_id),
         ['unknown-age', 'young'],
@@ -309,11 +326,111 @@ describe('alert records (SQLite files)', () => {
       assert.equal(rows('SELECT id FROM withdrawal_history').length, 1);
       assert.equal(rows('SELECT id FROM network_analytics_events').length, 1);
       // Idempotent: a second pass finds nothing.
-      const again = applyRetention(handle, {
+      const again = await applyRetention(handle, {
         nowMs: NOW,
         policy: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: 90 * DAY },
       });
-      assert.deepEqual(again.deleted, { webhookEvents: 0, attackEvents: 0, networkAnalyticsEvents: 1 });
+      assert.deepEqual(again.deleted, {
+        webhookEvents: 0,
+        attackEvents: 0,
+        networkAnalyticsEvents: 1,
+        monitorRunKeys: 0,
+      });
+    });
+
+    it("prunes the monitor's old run keys (operation_keys grows one per run) and keeps withdrawal and advertise keys", async () => {
+      const store = createNetworkEventStore(handle);
+      for (let i = 0; i < 5; i++)
+        store.recordRun({ runKey: `old-${i}`, events: [], truncated: false, atMs: NOW - 8 * DAY - i * 300_000 });
+      store.recordRun({ runKey: 'recent', events: [], truncated: false, atMs: NOW - 6 * DAY });
+      const key = handle.sqlite.prepare('INSERT INTO operation_keys (key, kind, created_at) VALUES (?, ?, ?)');
+      key.run('withdraw/1', 'withdrawal', toSqliteTimestamp(NOW - 300 * DAY));
+      key.run('advertise/1', 'advertise', toSqliteTimestamp(NOW - 300 * DAY));
+      const result = await applyRetention(handle, {
+        nowMs: NOW,
+        policy: { webhooksMs: null, attackEventsMs: null, networkEventsMs: null },
+        batchSize: 2,
+      });
+      assert.equal(result.deleted.monitorRunKeys, 5);
+      assert.deepEqual(
+        rows('SELECT key FROM operation_keys ORDER BY key').map((r) => r.key),
+        ['advertise/1', 'recent', 'withdraw/1'],
+      );
+    });
+
+    it('yields to the event loop between batches: a timer sees the deletion in progress on a large table', async () => {
+      const ins = handle.sqlite.prepare('INSERT INTO webhook_events (received_at, alert_id, payload) VALUES (?, ?, ?)');
+      const old = toSqliteTimestamp(NOW - 60 * DAY);
+      handle.sqlite.transaction(() => {
+        for (let i = 0; i < 40_000; i++) ins.run(old, `bulk-${i}`, 'p'.repeat(100));
+      })();
+      const remaining = handle.sqlite.prepare('SELECT COUNT(*) AS n FROM webhook_events');
+      // What another task (the receiver, a heartbeat) sees while retention runs: it runs only if retention yields.
+      const seen: number[] = [];
+      let batchesSoFar = 0;
+      const ticks: number[] = [];
+      const ticker = setInterval(() => {
+        ticks.push(batchesSoFar);
+        seen.push((remaining.get() as { n: number }).n);
+      }, 0);
+      let result;
+      try {
+        result = await applyRetention(handle, {
+          nowMs: NOW,
+          policy: { webhooksMs: 30 * DAY, attackEventsMs: null, networkEventsMs: null },
+          batchSize: 1000,
+          onBatch: (p) => (batchesSoFar = p.batches),
+        });
+      } finally {
+        clearInterval(ticker);
+      }
+      assert.equal(result.deleted.webhookEvents, 40_000);
+      assert.equal((remaining.get() as { n: number }).n, 0);
+      const during = seen.filter((n) => n > 0 && n < 40_000);
+      assert.ok(during.length >= 5, `the timer ran ${during.length} times during the deletion (${seen.length} in all)`);
+      assert.ok(new Set(ticks.filter((b) => b > 0 && b < result.batches)).size >= 5, 'timer turns between batches');
+    });
+    it('the retention activity heartbeats every batch and stops between batches when cancelled', async () => {
+      const ins = handle.sqlite.prepare('INSERT INTO attack_events (event_type, created_at) VALUES (?, ?)');
+      const old = toSqliteTimestamp(NOW - 200 * DAY);
+      handle.sqlite.transaction(() => {
+        for (let i = 0; i < 10_000; i++) ins.run('START', old);
+      })();
+      const activities = createRetentionActivities({
+        database: handle,
+        retention: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: null },
+      });
+      const env = new MockActivityEnvironment();
+      const beats: RetentionProgress[] = [];
+      env.on('heartbeat', (d: RetentionProgress) => beats.push(d));
+      const result: RetentionResult = await env.run(
+        (i: { nowMs: number; batchSize?: number }) => activities.applyRecordsRetention(i),
+        { nowMs: NOW, batchSize: 1000 },
+      );
+      assert.equal(result.deleted.attackEvents, 10_000);
+      const attackBeats = beats.filter((b) => b.table === 'attack_events');
+      assert.deepEqual(
+        attackBeats.map((b) => b.tableTotal),
+        [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 10_000],
+      );
+      assert.equal(beats.length, result.batches);
+
+      handle.sqlite.transaction(() => {
+        for (let i = 0; i < 10_000; i++) ins.run('END', old);
+      })();
+      const cancelled = new MockActivityEnvironment();
+      let seenBeats = 0;
+      cancelled.on('heartbeat', () => {
+        if (++seenBeats === 3) cancelled.cancel('CANCELLED');
+      });
+      await assert.rejects(
+        cancelled.run((i: { nowMs: number; batchSize?: number }) => activities.applyRecordsRetention(i), {
+          nowMs: NOW,
+          batchSize: 1000,
+        }),
+      );
+      const left = (handle.sqlite.prepare('SELECT COUNT(*) AS n FROM attack_events').get() as { n: number }).n;
+      assert.ok(left > 0 && left < 10_000 && left % 1000 === 0, `${left} rows left: whole batches only`);
     });
   });
 

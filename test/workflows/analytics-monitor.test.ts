@@ -184,7 +184,12 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
       taskQueue: TASK_QUEUE,
       args: [],
     });
-    assert.deepEqual(result.deleted, { webhookEvents: 1, attackEvents: 1, networkAnalyticsEvents: 0 });
+    assert.deepEqual(result.deleted, {
+      webhookEvents: 1,
+      attackEvents: 1,
+      networkAnalyticsEvents: 0,
+      monitorRunKeys: 0,
+    });
     assert.deepEqual(db.prepare('SELECT alert_id FROM webhook_events').all(), [{ alert_id: 'new' }]);
     assert.deepEqual(db.prepare('SELECT event_type FROM attack_events').all(), [{ event_type: 'END' }]);
   });
