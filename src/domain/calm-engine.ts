@@ -1,12 +1,20 @@
 // The calm-period state machine: state + traffic observation + policy + time in, next state + decisions out.
-import { averageMbps, exceedsThresholds } from './traffic';
+//
+// Rules: an attack (packets AND bits above their minimums over the lookback window) resets calm; known calm
+// accrues, counting only time between consecutive known-calm readings (at most one lookback per reading); unknown
+// data (API error, empty, stale, cut-off answer) freezes calm and after telemetryLostAlertMs raises one alert.
+// Re-confirmation after a dark gap: when no known reading covered part of the time (the gap since the last known
+// reading is longer than the lookback window, whether the readings were unknown or the worker was down), an attack
+// may have come and gone unseen. Calm accrued before the gap stays (frozen, not reset), but a withdraw then also
+// needs a full lookback window of fresh calm readings after the gap.
+import { averageMbps, averagePps, exceedsThresholds } from './traffic';
 import type { PeakStats, ProtectionPolicy, TrafficObservation } from './types';
 
 /** Why traffic is unknown. Unknown is never calm: it freezes the calm timer. */
 export type UnknownReason = 'api_error' | 'empty' | 'stale' | 'partial';
 
 export type Classification =
-  | { kind: 'attack' | 'calm'; packets: number; bits: number; mbps: number; systems: string[] }
+  | { kind: 'attack' | 'calm'; packets: number; bits: number; mbps: number; pps: number; systems: string[] }
   | { kind: 'unknown'; reason: UnknownReason; detail: string };
 
 export interface Measurement {
@@ -14,6 +22,8 @@ export interface Measurement {
   packets: number;
   bits: number;
   mbps: number;
+  /** Dropped packets per second over the window (absent in states carried from older runs). */
+  pps?: number;
   systems: string[];
 }
 
@@ -32,6 +42,11 @@ export interface CalmState {
   unknownReason: UnknownReason | null;
   unknownDetail: string | null;
   telemetryLostAlerted: boolean;
+  /**
+   * Fresh calm accrued since the last gap longer than the lookback window; null when no re-confirmation is pending
+   * (a withdraw needs it to reach the lookback window). Absent in states carried from older runs.
+   */
+  reconfirmCalmMs?: number | null;
   /** Peak of the attack(s) since the last withdraw. */
   peak: PeakStats | null;
   /** Last successful measurement (attack or calm). */
@@ -54,7 +69,7 @@ export interface StepContext {
   withdrawNotBeforeMs: number | null;
 }
 
-export type WithdrawBlock = 'held' | 'locked' | 'min_advertised' | 'retry_backoff';
+export type WithdrawBlock = 'held' | 'locked' | 'min_advertised' | 'retry_backoff' | 'reconfirming';
 
 export type Decision =
   | { type: 'attack_started'; atMs: number; packets: number; mbps: number }
@@ -81,6 +96,7 @@ export function initialCalmState(): CalmState {
     unknownReason: null,
     unknownDetail: null,
     telemetryLostAlerted: false,
+    reconfirmCalmMs: null,
     peak: null,
     lastMeasurement: null,
     lastClassification: null,
@@ -107,7 +123,8 @@ export function classify(obs: TrafficObservation, policy: ProtectionPolicy, nowM
   }
   const windowMs = obs.windowEndMs - obs.windowStartMs;
   const mbps = averageMbps(obs.bits, windowMs);
-  const measured = { packets: obs.packets, bits: obs.bits, mbps, systems: [...obs.systems].sort() };
+  const pps = averagePps(obs.packets, windowMs);
+  const measured = { packets: obs.packets, bits: obs.bits, mbps, pps, systems: [...obs.systems].sort() };
   if (exceedsThresholds(obs.packets, obs.bits, policy)) return { kind: 'attack', ...measured };
   // Rows cut off by a result limit could belong to this prefix: calm only if even all of them could not make it an attack.
   if (exceedsThresholds(obs.packets + obs.unattributedPackets, obs.bits + obs.unattributedBits, policy)) {
@@ -156,9 +173,13 @@ export function stepCalm(prev: CalmState, obs: TrafficObservation, ctx: StepCont
     packets: classification.packets,
     bits: classification.bits,
     mbps: classification.mbps,
+    pps: classification.pps,
     systems: classification.systems,
   };
   state.lastMeasurement = measurement;
+  // Part of the time since the last known reading was seen by no window: re-confirm calm after it.
+  const lastKnownAtMs = prev.lastMeasurement?.atMs ?? null;
+  const unobservedGap = lastKnownAtMs !== null && nowMs - lastKnownAtMs > policy.lookbackMs;
 
   if (classification.kind === 'attack') {
     if (!prev.underAttack) {
@@ -168,12 +189,14 @@ export function stepCalm(prev: CalmState, obs: TrafficObservation, ctx: StepCont
     state.calmSinceMs = null;
     state.calmAccumulatedMs = 0;
     state.accrualAnchorMs = null;
+    state.reconfirmCalmMs = null;
     state.lastAttackAtMs = nowMs;
     state.peak = raisePeak(prev.peak, measurement);
     return { state, classification, decisions };
   }
 
   // Known calm.
+  let accrued = 0;
   if (prev.underAttack || prev.calmSinceMs === null) {
     decisions.push({ type: 'calm_started', atMs: nowMs, afterAttack: prev.underAttack });
     state.underAttack = false;
@@ -181,12 +204,18 @@ export function stepCalm(prev: CalmState, obs: TrafficObservation, ctx: StepCont
     state.calmAccumulatedMs = 0;
   } else if (prev.accrualAnchorMs !== null && nowMs > prev.accrualAnchorMs) {
     // A window only vouches for the lookback before it: a longer gap (worker down) is partly unobserved.
-    state.calmAccumulatedMs = prev.calmAccumulatedMs + Math.min(nowMs - prev.accrualAnchorMs, policy.lookbackMs);
+    accrued = Math.min(nowMs - prev.accrualAnchorMs, policy.lookbackMs);
+    state.calmAccumulatedMs = prev.calmAccumulatedMs + accrued;
   }
   state.accrualAnchorMs = nowMs;
+  if (unobservedGap) state.reconfirmCalmMs = 0;
+  else if (prev.reconfirmCalmMs !== undefined && prev.reconfirmCalmMs !== null) {
+    const fresh = prev.reconfirmCalmMs + accrued;
+    state.reconfirmCalmMs = fresh >= policy.lookbackMs ? null : fresh;
+  } else state.reconfirmCalmMs = null;
 
   if (state.calmAccumulatedMs >= policy.calmPeriodMs) {
-    const block = withdrawBlock(ctx);
+    const block = withdrawBlock(ctx) ?? reconfirmBlock(state, ctx);
     decisions.push(
       block
         ? { type: 'withdraw_blocked', reason: block.reason, untilMs: block.untilMs }
@@ -194,6 +223,13 @@ export function stepCalm(prev: CalmState, obs: TrafficObservation, ctx: StepCont
     );
   }
   return { state, classification, decisions };
+}
+
+/** After a dark gap: no withdraw until a full lookback window of fresh calm readings. */
+function reconfirmBlock(state: CalmState, ctx: StepContext): { reason: WithdrawBlock; untilMs: number } | null {
+  const fresh = state.reconfirmCalmMs ?? null;
+  if (fresh === null) return null;
+  return { reason: 'reconfirming', untilMs: ctx.nowMs + (ctx.policy.lookbackMs - fresh) };
 }
 
 function withdrawBlock(ctx: StepContext): { reason: WithdrawBlock; untilMs: number | null } | null {
@@ -214,6 +250,7 @@ function raisePeak(peak: PeakStats | null, m: Measurement): PeakStats {
       packets: m.packets,
       bits: m.bits,
       mbps: m.mbps,
+      ...(m.pps !== undefined ? { pps: m.pps } : {}),
       systems: m.systems,
       atMs: m.atMs,
       firstAttackAtMs: m.atMs,
@@ -223,6 +260,7 @@ function raisePeak(peak: PeakStats | null, m: Measurement): PeakStats {
     packets: Math.max(peak.packets, m.packets),
     bits: Math.max(peak.bits, m.bits),
     mbps: Math.max(peak.mbps, m.mbps),
+    ...(m.pps !== undefined ? { pps: Math.max(peak.pps ?? 0, m.pps) } : {}),
     systems: [...new Set([...peak.systems, ...m.systems])].sort(),
     atMs: m.packets > peak.packets ? m.atMs : peak.atMs,
     firstAttackAtMs: peak.firstAttackAtMs,
@@ -241,5 +279,7 @@ export function projectedWithdrawAtMs(state: CalmState, ctx: StepContext): numbe
   let due = anchor + Math.max(0, ctx.policy.calmPeriodMs - state.calmAccumulatedMs);
   if (ctx.advertisedAtMs !== null) due = Math.max(due, ctx.advertisedAtMs + ctx.policy.minAdvertisedMs);
   if (ctx.withdrawNotBeforeMs !== null) due = Math.max(due, ctx.withdrawNotBeforeMs);
+  const fresh = state.reconfirmCalmMs ?? null;
+  if (fresh !== null) due = Math.max(due, anchor + (ctx.policy.lookbackMs - fresh));
   return due;
 }

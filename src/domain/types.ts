@@ -78,6 +78,8 @@ export interface PeakStats {
   packets: number;
   bits: number;
   mbps: number;
+  /** Highest dropped packets per second (packets over the window's length); absent in older carried states. */
+  pps?: number;
   systems: string[];
   /** When the highest packet count was seen. */
   atMs: number;

@@ -239,6 +239,7 @@ describe('calm engine: peak statistics', () => {
       packets: 90_000,
       bits: 6e9,
       mbps: 20,
+      pps: 300, // 90,000 packets over the 300 s window
       systems: ['dosd', 'flowtrackd', 'magic-firewall'],
       atMs: T0 + MIN,
       firstAttackAtMs: T0,
@@ -296,5 +297,126 @@ describe('calm engine: gaps between observations', () => {
     // worker down for 20 minutes: the next window covers only its last 5 minutes
     s = stepCalm(s, observation('calm', T0 + 21 * MIN), ctx(T0 + 21 * MIN)).state;
     assert.equal(s.calmAccumulatedMs, MIN + policy.lookbackMs);
+  });
+});
+
+describe('calm engine: re-confirmation after a gap longer than the lookback window', () => {
+  // One observation per listed minute (minutes absent from the list had no reading: worker down).
+  type Step = [minute: number, obs: Obs];
+  function runAt(
+    steps: Step[],
+    over: Partial<StepContext> = {},
+  ): { state: CalmState; decisions: Map<number, Decision[]> } {
+    let state = initialCalmState();
+    const decisions = new Map<number, Decision[]>();
+    for (const [minute, o] of steps) {
+      const now = T0 + minute * MIN;
+      const r = stepCalm(state, observation(o, now), ctx(now, over));
+      state = r.state;
+      decisions.set(minute, r.decisions);
+    }
+    return { state, decisions };
+  }
+  const minutes = (from: number, to: number, o: Obs): Step[] =>
+    Array.from({ length: to - from + 1 }, (_, k): Step => [from + k, o]);
+  const firstWithdraw = (d: Map<number, Decision[]>): number =>
+    [...d.entries()].find(([, ds]) => ds.some((x) => x.type === 'withdraw'))?.[0] ?? -1;
+
+  const cases: Array<{ name: string; steps: Step[]; withdrawAt: number; why: string }> = [
+    {
+      name: 'no gap: withdraw after 15 calm minutes',
+      steps: minutes(0, 20, 'calm'),
+      withdrawAt: 15,
+      why: 'the rule does not touch an unbroken calm',
+    },
+    {
+      name: 'unknown for 4 minutes (the next window still covers the gap): no re-confirmation',
+      steps: [...minutes(0, 10, 'calm'), ...minutes(11, 14, 'error'), ...minutes(15, 30, 'calm')],
+      withdrawAt: 20,
+      why: '10 min before, accrual restarts at 15, 5 more minutes',
+    },
+    {
+      name: '14 calm minutes, then 30 minutes unknown: one more calm minute is not enough',
+      steps: [...minutes(0, 14, 'calm'), ...minutes(15, 44, 'error'), ...minutes(45, 60, 'calm')],
+      withdrawAt: 50,
+      why: 'calm frozen at 14 min; 15 reached at 46, but fresh calm needs the lookback: 45 + 5',
+    },
+    {
+      name: 'worker down 20 minutes after 12 calm minutes: the credited window does not count as fresh',
+      steps: [...minutes(0, 12, 'calm'), ...minutes(33, 50, 'calm')],
+      withdrawAt: 38,
+      why: '12 + 5 (the window at 33) reaches 15 at once, fresh calm reaches 5 min at 38',
+    },
+    {
+      name: 'the gap is exactly one lookback long: still observed, no re-confirmation',
+      steps: [...minutes(0, 12, 'calm'), ...minutes(17, 30, 'calm')],
+      withdrawAt: 17,
+      why: '12 + 5 at 17; the window at 17 covers 12..17 entirely',
+    },
+    {
+      name: 'a gap one minute longer than the lookback needs re-confirmation',
+      steps: [...minutes(0, 12, 'calm'), ...minutes(18, 30, 'calm')],
+      withdrawAt: 23,
+      why: '12 + 5 at 18, fresh calm from 18 to 23',
+    },
+    {
+      name: 'a short unknown stretch during re-confirmation freezes the fresh calm too',
+      steps: [
+        ...minutes(0, 14, 'calm'),
+        ...minutes(15, 44, 'error'),
+        ...minutes(45, 47, 'calm'),
+        [48, 'error'],
+        ...minutes(49, 60, 'calm'),
+      ],
+      withdrawAt: 52,
+      why: 'fresh 0 at 45, 2 min at 47, frozen at 48, accrual restarts at 49: 2 + 3 more minutes',
+    },
+    {
+      name: 'an attack during re-confirmation resets calm; a full calm period follows',
+      steps: [
+        ...minutes(0, 14, 'calm'),
+        ...minutes(15, 44, 'error'),
+        [45, 'calm'],
+        [46, 'attack'],
+        ...minutes(47, 70, 'calm'),
+      ],
+      withdrawAt: 62,
+      why: 'calm restarts at 47 and needs 15 minutes',
+    },
+  ];
+  for (const c of cases)
+    it(`${c.name} → withdraw at minute ${c.withdrawAt}`, () => {
+      const { decisions } = runAt(c.steps);
+      assert.equal(firstWithdraw(decisions), c.withdrawAt, c.why);
+    });
+
+  it('while re-confirming, the withdraw is blocked (reconfirming) with the time it becomes possible', () => {
+    const { decisions, state } = runAt([...minutes(0, 12, 'calm'), ...minutes(33, 35, 'calm')]);
+    assert.deepEqual(decisions.get(35), [{ type: 'withdraw_blocked', reason: 'reconfirming', untilMs: T0 + 38 * MIN }]);
+    assert.equal(state.reconfirmCalmMs, 2 * MIN);
+    assert.equal(state.calmAccumulatedMs, 12 * MIN + 5 * MIN + 2 * MIN, 'calm accrued before the gap is kept');
+    assert.equal(projectedWithdrawAtMs(state, ctx(T0 + 35 * MIN)), T0 + 38 * MIN);
+  });
+
+  it('calm stays frozen through the gap (not reset) and the flag clears once re-confirmed', () => {
+    const frozen = runAt([...minutes(0, 10, 'calm'), ...minutes(11, 40, 'error')]).state;
+    assert.equal(frozen.calmAccumulatedMs, 10 * MIN);
+    assert.equal(frozen.reconfirmCalmMs, null, 'nothing to re-confirm until calm is seen again');
+    const after = runAt([...minutes(0, 10, 'calm'), ...minutes(11, 40, 'error'), ...minutes(41, 46, 'calm')]).state;
+    assert.equal(after.calmAccumulatedMs, 15 * MIN);
+    assert.equal(after.reconfirmCalmMs, null, '5 fresh minutes: re-confirmed');
+  });
+
+  it('a state carried from an older run (no reconfirmCalmMs field) steps as before', () => {
+    const old = { ...run(repeat<Obs>('calm', 10)).state } as Partial<CalmState>;
+    delete old.reconfirmCalmMs;
+    const r = stepCalm(old as CalmState, observation('calm', T0 + 10 * MIN), ctx(T0 + 10 * MIN));
+    assert.equal(r.state.reconfirmCalmMs, null);
+    assert.equal(r.state.calmAccumulatedMs, 10 * MIN);
+  });
+
+  it('other gates come first: a held prefix is reported held, not reconfirming', () => {
+    const { decisions } = runAt([...minutes(0, 12, 'calm'), ...minutes(33, 35, 'calm')], { held: true });
+    assert.equal((decisions.get(35)![0] as { reason: string }).reason, 'held');
   });
 });
