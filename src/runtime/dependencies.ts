@@ -49,6 +49,20 @@ export interface DependencyOptions {
   onCycle?: (status: ProtectionStatus) => void;
 }
 
+/** The configured CIDRs as one array per registry state: the batcher then reads the set once, not per call. */
+function configuredCidrs(registry: PrefixRegistry): () => readonly string[] {
+  let seen: ReturnType<PrefixRegistry['all']> | null = null;
+  let cidrs: readonly string[] = [];
+  return () => {
+    const all = registry.all();
+    if (all !== seen) {
+      seen = all;
+      cidrs = all.map((p) => p.identity.cidr);
+    }
+    return cidrs;
+  };
+}
+
 export function buildDependencies(config: AppConfig, logger: Logger, opts: DependencyOptions = {}): Dependencies {
   const database = openDatabase(config.databasePath);
   try {
@@ -94,7 +108,7 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     timeoutMs: config.cloudflare.timeoutMs,
     graphqlRowLimit: config.cloudflare.graphqlRowLimit,
   });
-  const droppedTraffic = createDroppedTrafficBatcher(cloudflare, () => registry.all().map((p) => p.identity.cidr), {
+  const droppedTraffic = createDroppedTrafficBatcher(cloudflare, configuredCidrs(registry), {
     // One answer per cycle window; later cycles ask about a different window anyway.
     cacheTtlMs: config.policy.checkIntervalMs,
     now: opts.now,

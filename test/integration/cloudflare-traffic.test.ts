@@ -377,14 +377,14 @@ describe('Cloudflare dropped traffic against the simulator', () => {
       });
       const reports = await Promise.all(Array.from({ length: 50 }, () => batcher.get({ ...WINDOW })));
       assert.equal(sim.stats.requests('graphql'), 1);
-      assert.deepEqual(batcher.stats(), { requests: 1, hits: 0, joins: 49 });
+      assert.deepEqual(batcher.stats(), { requests: 1, hits: 0, joins: 49, prefixSets: 1 });
       for (const r of reports) assert.equal(r, reports[0]);
       assertMixedReport(reports[0]!);
 
       batchNow = 30_000;
       assert.equal(await batcher.get({ ...WINDOW }), reports[0]);
       assert.equal(sim.stats.requests('graphql'), 1);
-      assert.deepEqual(batcher.stats(), { requests: 1, hits: 1, joins: 49 });
+      assert.deepEqual(batcher.stats(), { requests: 1, hits: 1, joins: 49, prefixSets: 1 });
 
       await batcher.get({ startMs: WINDOW.startMs + MIN, endMs: WINDOW.endMs + MIN });
       assert.equal(sim.stats.requests('graphql'), 2, 'another window is another request');
@@ -392,6 +392,57 @@ describe('Cloudflare dropped traffic against the simulator', () => {
       batchNow = 60_000;
       await batcher.get({ ...WINDOW });
       assert.equal(sim.stats.requests('graphql'), 3, 'expired reports are fetched again');
+    });
+
+    it('10,000 prefixes over 3 cycles: one GraphQL request per cycle, the prefix set read once, not per caller', async () => {
+      const many = Array.from({ length: 10_000 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.0/24`);
+      sim.traffic.addFlow({
+        destination: '10.39.249.0/24',
+        startMs: T0 - 10 * MIN,
+        packetsPerSecond: 7,
+        outcome: 'drop',
+      });
+      let prefixCalls = 0;
+      const batcher = createDroppedTrafficBatcher(
+        client(),
+        () => {
+          prefixCalls += 1;
+          return many;
+        },
+        { cacheTtlMs: MIN, now: () => now },
+      );
+      for (let cycle = 0; cycle < 3; cycle++) {
+        const window = { startMs: WINDOW.startMs + cycle * MIN, endMs: WINDOW.endMs + cycle * MIN };
+        // Every prefix of the cycle asks, as the measurement activities do.
+        const reports = await Promise.all(many.map(() => batcher.get(window)));
+        assert.ok(reports.every((r) => r === reports[0]));
+        assert.equal(reports[0]!.perPrefix['10.39.249.0/24']?.packets, 7 * (SECONDS - cycle * 60));
+        assert.equal(Object.keys(reports[0]!.perPrefix).length, 10_000);
+        assert.equal(sim.stats.requests('graphql'), cycle + 1, `one request in cycle ${cycle}`);
+      }
+      assert.equal(prefixCalls, 30_000, 'the set is asked for on every call (it may change)');
+      assert.deepEqual(batcher.stats(), { requests: 3, hits: 0, joins: 29_997, prefixSets: 1 });
+    });
+
+    it('a changed prefix set is a new request (a report for the old set would miss prefixes); an equal copy is not', async () => {
+      sim.traffic.addFlow({
+        destination: '185.54.82.0/24',
+        startMs: T0 - 10 * MIN,
+        packetsPerSecond: 3,
+        outcome: 'drop',
+      });
+      let current: readonly string[] = ['185.54.81.0/24'];
+      const batcher = createDroppedTrafficBatcher(client(), () => current, { now: () => now });
+      const before = await batcher.get({ ...WINDOW });
+      assert.equal(before.perPrefix['185.54.82.0/24'], undefined);
+      current = ['185.54.82.0/24', '185.54.81.0/24'];
+      const after = await batcher.get({ ...WINDOW });
+      assert.equal(after.perPrefix['185.54.82.0/24']?.packets, 3 * SECONDS);
+      assert.equal(sim.stats.requests('graphql'), 2);
+      current = ['185.54.81.0/24', '185.54.82.0/24'];
+      assert.equal(await batcher.get({ ...WINDOW }), after, 'the same set in another order shares the report');
+      assert.equal(sim.stats.requests('graphql'), 2);
+      assert.deepEqual(batcher.stats(), { requests: 2, hits: 1, joins: 0, prefixSets: 3 });
     });
 
     it('a failure is shared by the callers in flight but never cached', async () => {
@@ -402,7 +453,8 @@ describe('Cloudflare dropped traffic against the simulator', () => {
         outcome: 'drop',
       });
       sim.faults.add({ kind: 'http_5xx', count: 1, match: { graphql: true } });
-      const batcher = createDroppedTrafficBatcher(client(), () => ['185.54.81.0/24']);
+      const configured = ['185.54.81.0/24'];
+      const batcher = createDroppedTrafficBatcher(client(), () => configured);
       const settled = await Promise.allSettled(Array.from({ length: 10 }, () => batcher.get({ ...WINDOW })));
       assert.ok(settled.every((s) => s.status === 'rejected'));
       const reasons = settled.map((s) => s.reason as unknown);
@@ -411,7 +463,7 @@ describe('Cloudflare dropped traffic against the simulator', () => {
       const ok = await batcher.get({ ...WINDOW });
       assert.equal(ok.perPrefix['185.54.81.0/24']?.packets, 10 * SECONDS);
       assert.equal(sim.stats.requests('graphql'), 2);
-      assert.deepEqual(batcher.stats(), { requests: 2, hits: 0, joins: 9 });
+      assert.deepEqual(batcher.stats(), { requests: 2, hits: 0, joins: 9, prefixSets: 1 });
     });
   });
 });

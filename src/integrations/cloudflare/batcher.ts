@@ -11,8 +11,11 @@ export interface DroppedTrafficBatcherOptions {
 
 export interface DroppedTrafficBatcher {
   get(window: { startMs: number; endMs: number }): Promise<DroppedTrafficReport>;
-  /** requests: calls to the API; hits: answered from cache; joins: attached to a request in flight. */
-  stats(): { requests: number; hits: number; joins: number };
+  /**
+   * requests: calls to the API; hits: answered from cache; joins: attached to a request in flight;
+   * prefixSets: times the prefix set was read afresh (a new list from prefixes()), not once per call.
+   */
+  stats(): { requests: number; hits: number; joins: number; prefixSets: number };
 }
 
 interface Entry {
@@ -21,6 +24,10 @@ interface Entry {
   settledAtMs?: number;
 }
 
+/**
+ * prefixes() should return the same array while the set is unchanged: the set's identity is worked out (sorted,
+ * O(n log n)) only when a new array appears, since every prefix of every cycle calls get().
+ */
 export function createDroppedTrafficBatcher(
   api: DroppedTrafficApi,
   prefixes: () => readonly string[],
@@ -30,7 +37,25 @@ export function createDroppedTrafficBatcher(
   const maxEntries = Math.max(1, opts.maxEntries ?? 64);
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry>();
-  const counters = { requests: 0, hits: 0, joins: 0 };
+  const counters = { requests: 0, hits: 0, joins: 0, prefixSets: 0 };
+  let seenList: readonly string[] | null = null;
+  let seenSignature = '';
+  /** Changes whenever the prefix set's contents change; part of every key. */
+  let setVersion = 0;
+
+  function currentSet(): { list: readonly string[]; version: number } {
+    const list = prefixes();
+    if (list !== seenList) {
+      counters.prefixSets += 1;
+      const signature = [...list].sort().join(',');
+      if (signature !== seenSignature) {
+        seenSignature = signature;
+        setVersion += 1;
+      }
+      seenList = list;
+    }
+    return { list, version: setVersion };
+  }
 
   function evict(): void {
     const t = now();
@@ -46,9 +71,9 @@ export function createDroppedTrafficBatcher(
 
   return {
     get(window) {
-      const list = prefixes();
+      const { list, version } = currentSet();
       // The prefix set is part of the key: a report made for another set would miss prefixes.
-      const key = `${window.startMs}:${window.endMs}:${[...list].sort().join(',')}`;
+      const key = `${window.startMs}:${window.endMs}:${version}`;
       evict();
       const existing = entries.get(key);
       if (existing) {
