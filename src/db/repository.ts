@@ -115,34 +115,39 @@ export function createRecords(handle: DatabaseHandle, opts: RecordsOptions = {})
         (tx) => {
           if (!claimKey(tx, input.idempotencyKey, OPERATION_KIND.withdrawal, now())) return { inserted: false };
           const withdrawnAt = ts(input.withdrawnAtMs);
-          const event = tx
-            .insert(attackEvents)
-            .values({
-              eventType: 'WITHDRAW',
-              alertType: WITHDRAW_ALERT_TYPE[input.method],
-              prefix: input.prefix,
-              packetsPerSecond: formatRate(input.peakPps),
-              megabitsPerSecond: formatRate(input.peak?.mbps),
-              actionTaken: input.actionTaken,
-              rawPayload: payload(
-                {
-                  eventId: input.eventId,
-                  description: input.description,
-                  method: input.method,
-                  status: input.status,
-                  calmMs: input.calmMs,
-                  calmMinutes: Math.round((input.calmMs / 60_000) * 100) / 100,
-                  peak: input.peak,
-                  advertisedAt: tsOrNull(input.advertisedAtMs),
-                  attackEndedAt: tsOrNull(input.attackEndedAtMs),
-                  notes: input.notes,
-                },
-                input.details,
-              ),
-              createdAt: withdrawnAt,
-            })
-            .returning({ id: attackEvents.id })
-            .get();
+          // Only a real withdraw is a WITHDRAW event (dashboards count them, as the daemon wrote them only on
+          // success); failed rounds and shadow decisions are kept in withdrawal_history alone.
+          const event =
+            input.status === 'success'
+              ? tx
+                  .insert(attackEvents)
+                  .values({
+                    eventType: 'WITHDRAW',
+                    alertType: WITHDRAW_ALERT_TYPE[input.method],
+                    prefix: input.prefix,
+                    packetsPerSecond: formatRate(input.peakPps),
+                    megabitsPerSecond: formatRate(input.peak?.mbps),
+                    actionTaken: input.actionTaken,
+                    rawPayload: payload(
+                      {
+                        eventId: input.eventId,
+                        description: input.description,
+                        method: input.method,
+                        status: input.status,
+                        calmMs: input.calmMs,
+                        calmMinutes: Math.round((input.calmMs / 60_000) * 100) / 100,
+                        peak: input.peak,
+                        advertisedAt: tsOrNull(input.advertisedAtMs),
+                        attackEndedAt: tsOrNull(input.attackEndedAtMs),
+                        notes: input.notes,
+                      },
+                      input.details,
+                    ),
+                    createdAt: withdrawnAt,
+                  })
+                  .returning({ id: attackEvents.id })
+                  .get()
+              : null;
           const history = tx
             .insert(withdrawalHistory)
             .values({
@@ -159,7 +164,7 @@ export function createRecords(handle: DatabaseHandle, opts: RecordsOptions = {})
             })
             .returning({ id: withdrawalHistory.id })
             .get();
-          setKeyResult(tx, input.idempotencyKey, { attackEventId: event.id, withdrawalHistoryId: history.id });
+          setKeyResult(tx, input.idempotencyKey, { attackEventId: event?.id ?? null, withdrawalHistoryId: history.id });
           return { inserted: true };
         },
         { behavior: 'immediate' },

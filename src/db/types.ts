@@ -77,7 +77,7 @@ export interface NotificationLogEntry {
 }
 
 export interface Records {
-  /** attack_events (event_type WITHDRAW) + withdrawal_history, once per idempotency key. */
+  /** withdrawal_history, plus attack_events (event_type WITHDRAW) for a real withdraw (status success); once per key. */
   recordWithdrawal(input: WithdrawalRecordInput): { inserted: boolean };
   /** attack_events (event_type ADVERTISE), once per idempotency key. */
   recordAdvertise(input: AdvertiseRecordInput): { inserted: boolean };

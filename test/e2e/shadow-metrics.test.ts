@@ -234,7 +234,8 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
       assert.equal(rows[0]!.status, 'shadow');
       assert.match(rows[0]!.notes, /SHADOW MODE: would have withdrawn at \d{4}-\d\d-\d\dT/);
       const events = db.prepare("SELECT action_taken FROM attack_events WHERE event_type = 'WITHDRAW'").all();
-      assert.deepEqual(events, [{ action_taken: 'shadow_withdraw' }]);
+      // A shadow decision is not a withdraw: dashboards counting WITHDRAW events must not see it.
+      assert.deepEqual(events, []);
     } finally {
       db.close();
     }

@@ -227,9 +227,6 @@ describe('db records (integration)', function () {
           peak: null,
         }),
       );
-      records.recordWithdrawal(
-        withdrawal({ idempotencyKey: 's', actionTaken: 'shadow_withdraw', status: 'shadow', attackEndedAtMs: null }),
-      );
       assert.deepEqual(
         all(
           h,
@@ -261,19 +258,24 @@ describe('db records (integration)', function () {
             prot: null,
             advertised_at: null,
           },
-          {
-            alert_type: 'autowithdraw_daemon',
-            action_taken: 'shadow_withdraw',
-            pps: null,
-            mbps: '329.22',
-            withdraw_method: 'autowithdraw_daemon',
-            status: 'shadow',
-            attack: null,
-            prot: 1800,
-            advertised_at: '2026-01-19 14:00:00',
-          },
         ],
       );
+    });
+
+    it('a failed round or a shadow decision is kept in withdrawal_history only, never as a WITHDRAW event', () => {
+      records.recordWithdrawal(withdrawal({ idempotencyKey: 'f', actionTaken: 'withdraw_failed', status: 'failed' }));
+      records.recordWithdrawal(
+        withdrawal({ idempotencyKey: 's', actionTaken: 'shadow_withdraw', status: 'shadow', attackEndedAtMs: null }),
+      );
+      assert.equal(count(h, 'attack_events'), 0);
+      assert.deepEqual(all(h, `SELECT withdraw_method, status FROM withdrawal_history ORDER BY id`), [
+        { withdraw_method: 'autowithdraw_daemon', status: 'failed' },
+        { withdraw_method: 'autowithdraw_daemon', status: 'shadow' },
+      ]);
+      const keys = all(h, `SELECT result FROM operation_keys ORDER BY key`).map(
+        (k) => JSON.parse(String(k.result)) as { attackEventId: unknown },
+      );
+      assert.ok(keys.every((k) => k.attackEventId === null));
     });
 
     it('details cannot overwrite the fixed raw_payload fields', () => {
@@ -590,12 +592,12 @@ describe('db records (integration)', function () {
       const q = createQueries(h);
       assert.deepEqual(
         q.recentAttackEvents().map((e) => e.eventType),
-        ['START', 'WITHDRAW', 'WITHDRAW', 'WITHDRAW', 'ADVERTISE'],
+        ['START', 'WITHDRAW', 'WITHDRAW', 'ADVERTISE'],
       );
       assert.equal(q.recentAttackEvents({ limit: 2 }).length, 2);
       assert.deepEqual(
         q.recentAttackEvents({ eventType: 'WITHDRAW', prefix: PREFIX }).map((e) => e.actionTaken),
-        ['withdraw_failed', 'withdrawn_auto'],
+        ['withdrawn_auto'],
       );
     });
 
@@ -630,8 +632,8 @@ describe('db records (integration)', function () {
         pendingWithdrawals: 1,
         totalWithdrawals: 3,
         successfulWithdrawals: 2,
-        totalEvents: 5,
-        eventsToday: 4,
+        totalEvents: 4,
+        eventsToday: 3,
         totalWebhooks: 2,
         webhooksToday: 1,
       });
