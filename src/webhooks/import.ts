@@ -1,11 +1,20 @@
 // Imports saved webhook JSON files (the old receiver wrote one per webhook to logs/webhooks/) with the receiver's
-// classification and dedupe; a broken file is reported by name and skipped, the rest are imported.
+// classification and dedupe; a broken file is reported by name and skipped, the rest are imported. Files older than the
+// webhook retention are skipped too: retention has pruned (or will prune) their rows, and the folder keeps the files
+// forever, so importing them again would bring pruned webhooks and attack events back.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { toSqliteTimestamp } from '../db/schema';
 import type { WebhookStore } from '../db/webhooks';
 import { ingestWebhook, parseWebhookBody } from './ingest';
 
-export type ImportOutcome = 'stored' | 'duplicate' | 'test' | 'invalid';
+export type ImportOutcome = 'stored' | 'duplicate' | 'test' | 'expired' | 'invalid';
+
+/** Where a file's arrival time was read. */
+export type ReceivedAtSource = 'envelope' | 'ts' | 'file_name' | 'mtime';
+
+/** How the old receiver's file names (webhook_YYYYMMDD_HHMMSS.json) are read: server local time, or UTC. */
+export type FileNameTimes = 'local' | 'utc';
 
 export interface ImportedFile {
   file: string;
@@ -14,7 +23,8 @@ export interface ImportedFile {
   alertType?: string | null;
   eventState?: string | null;
   receivedAt?: string;
-  /** Why an invalid file was skipped. */
+  receivedAtSource?: ReceivedAtSource;
+  /** Why an invalid or expired file was skipped. */
   problem?: string;
 }
 
@@ -25,7 +35,12 @@ export interface ImportReport {
   stored: number;
   duplicates: number;
   tests: number;
+  /** Files older than the webhook retention (skipped). */
+  expired: number;
   invalid: number;
+  /** Files received before this (UTC) were skipped as expired; null when webhooks are kept forever. */
+  retentionCutoff: string | null;
+  fileNameTimes: FileNameTimes;
 }
 
 /** The path to import does not exist or holds no JSON file (nothing was changed). */
@@ -33,7 +48,7 @@ export class ImportPathError extends Error {
   override readonly name = 'ImportPathError';
 }
 
-/** webhook_20260119_001500.json (the old receiver's names, server time taken as UTC). */
+/** webhook_20260119_001500.json: the old receiver named its files after the server's clock (see FileNameTimes). */
 const FILE_TIME = /(\d{4})(\d{2})(\d{2})[_-]?(\d{2})(\d{2})(\d{2})/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -52,21 +67,33 @@ function unwrap(doc: unknown): { payload: unknown; receivedAt?: unknown; sourceI
   return { payload: doc, sourceIp: null };
 }
 
+/** A file name's time, read as server local time or as UTC; null when the name carries none. */
+export function fileNameTime(name: string, times: FileNameTimes): number | null {
+  const m = FILE_TIME.exec(basename(name));
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const ms = times === 'utc' ? Date.UTC(y, mo - 1, d, h, mi, s) : new Date(y, mo - 1, d, h, mi, s).getTime();
+  return Number.isFinite(ms) ? ms : null;
+}
+
 /** When the webhook arrived: the envelope's time, else the payload's ts, else the file name, else its mtime. */
-function receivedAtOf(file: string, payload: unknown, envelopeTime: unknown): number {
-  if (typeof envelopeTime === 'string' && Number.isFinite(Date.parse(envelopeTime))) return Date.parse(envelopeTime);
+function receivedAtOf(
+  file: string,
+  payload: unknown,
+  envelopeTime: unknown,
+  times: FileNameTimes,
+): { ms: number; source: ReceivedAtSource } {
+  if (typeof envelopeTime === 'string' && Number.isFinite(Date.parse(envelopeTime)))
+    return { ms: Date.parse(envelopeTime), source: 'envelope' };
   if (typeof envelopeTime === 'number' && envelopeTime > 1e9)
-    return envelopeTime < 1e11 ? envelopeTime * 1000 : envelopeTime;
+    return { ms: envelopeTime < 1e11 ? envelopeTime * 1000 : envelopeTime, source: 'envelope' };
   const ts = isRecord(payload) ? payload.ts : undefined;
   // Seconds after 2001 and before 2100: a real Cloudflare ts.
-  if (typeof ts === 'number' && ts > 1e9 && ts < 4.1e9) return ts * 1000;
-  const m = FILE_TIME.exec(basename(file));
-  if (m) {
-    const [, y, mo, d, h, mi, s] = m;
-    const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-    if (Number.isFinite(ms)) return ms;
-  }
-  return statSync(file).mtimeMs;
+  if (typeof ts === 'number' && ts > 1e9 && ts < 4.1e9) return { ms: ts * 1000, source: 'ts' };
+  const named = fileNameTime(file, times);
+  if (named !== null) return { ms: named, source: 'file_name' };
+  return { ms: statSync(file).mtimeMs, source: 'mtime' };
 }
 
 /** The JSON files to import (a folder's .json files, or the one file given). */
@@ -91,6 +118,12 @@ export interface ImportOptions {
   dryRun: boolean;
   store: WebhookStore;
   prefixes: readonly string[];
+  /** The webhook retention (RETENTION_WEBHOOKS): older files are skipped; null imports every file. */
+  retentionMs: number | null;
+  /** Default: the clock. */
+  nowMs?: number;
+  /** Default 'local', as the old receiver wrote them. */
+  fileNameTimes?: FileNameTimes;
 }
 
 export function importWebhookFiles(opts: ImportOptions): ImportReport {
@@ -101,9 +134,20 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
     stored: 0,
     duplicates: 0,
     tests: 0,
+    expired: 0,
     invalid: 0,
+    retentionCutoff: null,
+    fileNameTimes: opts.fileNameTimes ?? 'local',
   };
-  const readable: Array<{ name: string; payload: unknown; receivedAtMs: number; sourceIp: string | null }> = [];
+  const cutoffMs = opts.retentionMs === null ? null : (opts.nowMs ?? Date.now()) - opts.retentionMs;
+  if (cutoffMs !== null) report.retentionCutoff = toSqliteTimestamp(cutoffMs);
+  const readable: Array<{
+    name: string;
+    payload: unknown;
+    receivedAtMs: number;
+    source: ReceivedAtSource;
+    sourceIp: string | null;
+  }> = [];
   for (const file of listWebhookFiles(opts.path)) {
     const name = basename(file);
     let text: string;
@@ -121,14 +165,28 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
       continue;
     }
     const { payload, receivedAt, sourceIp } = unwrap(parsed.payload);
-    readable.push({ name, payload, receivedAtMs: receivedAtOf(file, payload, receivedAt), sourceIp });
+    const at = receivedAtOf(file, payload, receivedAt, report.fileNameTimes);
+    readable.push({ name, payload, receivedAtMs: at.ms, source: at.source, sourceIp });
   }
   // In arrival order, so an attack's START is stored before its END whatever the file names.
   readable.sort((a, b) => a.receivedAtMs - b.receivedAtMs || (a.name < b.name ? -1 : 1));
 
   // A dry run writes nothing, so duplicates among the files themselves are tracked here.
   const seenInRun = new Set<string>();
-  for (const { name, payload, receivedAtMs, sourceIp } of readable) {
+  for (const { name, payload, receivedAtMs, source, sourceIp } of readable) {
+    const receivedAt = new Date(receivedAtMs).toISOString();
+    // Same comparison as retention's (received_at < cut-off): whatever retention has deleted is skipped here.
+    if (cutoffMs !== null && Math.floor(receivedAtMs / 1000) * 1000 < cutoffMs) {
+      report.expired += 1;
+      report.files.push({
+        file: name,
+        outcome: 'expired',
+        receivedAt,
+        receivedAtSource: source,
+        problem: `received ${toSqliteTimestamp(receivedAtMs)} UTC, before the webhook retention cut-off ${report.retentionCutoff}`,
+      });
+      continue;
+    }
     const outcome = ingestWebhook(payload, {
       store: opts.store,
       prefixes: opts.prefixes,
@@ -159,7 +217,8 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
       alertId: outcome.alertId,
       alertType: outcome.alert.alertType,
       eventState: outcome.alert.eventState,
-      receivedAt: new Date(receivedAtMs).toISOString(),
+      receivedAt,
+      receivedAtSource: source,
     });
   }
   return report;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runMtctl } from '../../src/client/mtctl';
-import { createRecords, openDatabase, type WithdrawalRecordInput } from '../../src/db';
+import { applyRetention, createRecords, openDatabase, type WithdrawalRecordInput } from '../../src/db';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
 const ATTACK = '4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4';
@@ -70,6 +70,8 @@ describe('mtctl records toolkit', function () {
       PREFIX_MAPPING_FILE: mapping,
       DATABASE_PATH: dbPath,
       LOG_LEVEL: 'warn',
+      // The fixtures are dated January 2026: kept forever here, so the import takes them all.
+      RETENTION_WEBHOOKS: 'off',
     };
     for (const [k, v] of Object.entries(env)) {
       saved[k] = process.env[k];
@@ -93,7 +95,7 @@ describe('mtctl records toolkit', function () {
 
   it('webhooks import --dry-run lists what would happen and writes nothing', async () => {
     const r = await mtctl('webhooks', 'import', inbox, '--dry-run');
-    assert.match(r.out, /Dry run: would import 9, duplicates 0, test messages 1, broken 1 \(of 11 files\)/);
+    assert.match(r.out, /Dry run: would import 9, duplicates 0, test messages 1, expired 0, broken 1 \(of 11 files\)/);
     assert.match(r.out, /invalid +webhook_20260119_010203\.json: skipped: the body is not valid JSON/);
     assert.equal(r.code, 1, 'a broken file is reported in the exit code');
     assert.equal(existsSync(dbPath), false);
@@ -259,5 +261,191 @@ describe('mtctl records toolkit', function () {
     }
     const stats = json<Record<string, unknown>>(await mtctl('stats', '--json'));
     assert.equal(stats.totalWebhooks, 9);
+  });
+});
+
+describe('mtctl webhooks import and retention', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let inbox: string;
+  let restore: () => void;
+  const DAY = 86_400_000;
+  const now = Date.now();
+
+  /** An L4 alert as Cloudflare sends it, received `daysAgo` days ago (its ts). */
+  const l4 = (attackId: string, state: 'START' | 'END', daysAgo: number) => ({
+    alert_type: 'advanced_ddos_attack_l4_alert',
+    alert_event: `ALERT_STATE_EVENT_${state}`,
+    alert_correlation_id: `corr-${attackId}`,
+    data: { attack_id: attackId, attack_vector: 'SYN Flood', target_ip: '185.54.81.10', target_port: 443 },
+    policy_name: 'MT L4 alerts',
+    ts: Math.floor((now - daysAgo * DAY) / 1000),
+  });
+
+  const setEnv = (env: Record<string, string | undefined>) => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    return () => setEnv(saved);
+  };
+  const counts = (path: string) => {
+    const db = openDatabase(path, { readonly: true });
+    try {
+      const n = (t: string) => (db.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+      return { webhooks: n('webhook_events'), events: n('attack_events') };
+    } finally {
+      db.close();
+    }
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mtaw-import-retention-'));
+    const mapping = join(dir, 'prefix_mapping.json');
+    writeFileSync(
+      mapping,
+      JSON.stringify({ '185.54.81.0/24': { parent_prefix_id: 'p4', bgp_prefix_id: 'b81', description: 'DMZ' } }),
+    );
+    inbox = join(dir, 'logs', 'webhooks');
+    mkdirSync(inbox, { recursive: true });
+    const files: Array<[string, unknown]> = [
+      ['webhook_a_start.json', l4('aged-1', 'START', 45)],
+      ['webhook_a_end.json', l4('aged-1', 'END', 44)],
+      ['webhook_b_start.json', l4('recent-1', 'START', 5)],
+    ];
+    for (const [name, doc] of files) writeFileSync(join(inbox, name), JSON.stringify(doc));
+    restore = setEnv({
+      CLOUDFLARE_ACCOUNT_ID: '9035f53656c247e895c5a6939ae8a0e0',
+      CLOUDFLARE_API_TOKEN: 'cf-records-cli-token',
+      PREFIX_MAPPING_FILE: mapping,
+      LOG_LEVEL: 'warn',
+    });
+  });
+  after(() => {
+    restore();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('re-importing the folder after retention pruned its old webhooks stores nothing again', async () => {
+    const dbPath = join(dir, 'reimport.db');
+    // The first import keeps everything (e.g. a longer retention at the time).
+    let undo = setEnv({ DATABASE_PATH: dbPath, RETENTION_WEBHOOKS: 'off' });
+    try {
+      const first = json<{ stored: number }>(await mtctl('webhooks', 'import', inbox, '--json'));
+      assert.equal(first.stored, 3);
+    } finally {
+      undo();
+    }
+    assert.deepEqual(counts(dbPath), { webhooks: 3, events: 3 });
+
+    // Retention as the schedule runs it, with the defaults (webhooks 30 days, attack events 90 days).
+    const db = openDatabase(dbPath);
+    try {
+      const result = await applyRetention(db, {
+        nowMs: Date.now(),
+        policy: { webhooksMs: 30 * DAY, attackEventsMs: 90 * DAY, networkEventsMs: null },
+      });
+      assert.equal(result.deleted.webhookEvents, 2);
+      assert.equal(result.deleted.attackEvents, 0);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(counts(dbPath), { webhooks: 1, events: 3 });
+
+    undo = setEnv({ DATABASE_PATH: dbPath, RETENTION_WEBHOOKS: undefined });
+    try {
+      const dry = json<{ stored: number; expired: number; duplicates: number }>(
+        await mtctl('webhooks', 'import', inbox, '--dry-run', '--json'),
+      );
+      assert.deepEqual([dry.stored, dry.expired, dry.duplicates], [0, 2, 1]);
+      const again = await mtctl('webhooks', 'import', inbox);
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /^expired +webhook_a_start\.json: skipped: received .* before the webhook retention/m);
+      assert.match(again.out, /Imported 0, duplicates 1, test messages 0, expired 2, broken 0 \(of 3 files\)/);
+      assert.match(again.out, /outside the webhook retention \(RETENTION_WEBHOOKS\)/);
+    } finally {
+      undo();
+    }
+    // Neither the pruned webhooks nor their attack events came back.
+    assert.deepEqual(counts(dbPath), { webhooks: 1, events: 3 });
+  });
+
+  it('file-name times are read as server local time by default, as UTC with --file-times utc', async () => {
+    const names = join(dir, 'named');
+    mkdirSync(names);
+    // No ts and no envelope: only the old receiver's file name says when it arrived.
+    writeFileSync(
+      join(names, 'webhook_20260119_001500.json'),
+      JSON.stringify({ alert_type: 'fbm_volumetric_attack', data: { rule_name: 'High Traffic Threshold' } }),
+    );
+    const undo = setEnv({ DATABASE_PATH: join(dir, 'named.db'), RETENTION_WEBHOOKS: 'off', TZ: 'Europe/Zurich' });
+    try {
+      type Report = { fileNameTimes: string; files: Array<{ receivedAt: string; receivedAtSource: string }> };
+      const local = json<Report>(await mtctl('webhooks', 'import', names, '--dry-run', '--json'));
+      assert.equal(local.fileNameTimes, 'local');
+      // 00:15 in Zurich in January (UTC+1).
+      assert.deepEqual(local.files[0], {
+        ...local.files[0],
+        receivedAt: '2026-01-18T23:15:00.000Z',
+        receivedAtSource: 'file_name',
+      });
+      const utc = json<Report>(await mtctl('webhooks', 'import', names, '--dry-run', '--json', '--file-times', 'utc'));
+      assert.equal(utc.files[0]?.receivedAt, '2026-01-19T00:15:00.000Z');
+      const text = await mtctl('webhooks', 'import', names, '--dry-run');
+      assert.match(text.out, /read from file names as server local time \(--file-times\)/);
+      const bad = await mtctl('webhooks', 'import', names, '--file-times', 'cet');
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--file-times must be local or utc, got "cet"/);
+    } finally {
+      undo();
+    }
+  });
+
+  it('import --stats prints the statistics after importing; listing options after import are refused', async () => {
+    const undo = setEnv({ DATABASE_PATH: join(dir, 'stats.db'), RETENTION_WEBHOOKS: undefined });
+    try {
+      const r = await mtctl('webhooks', 'import', inbox, '--stats');
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /Imported 1, duplicates 0, test messages 0, expired 2/);
+      assert.match(r.out, /Webhooks: 1 total, 0 today, 1 in the last 7 days; completed attacks \(START and END\): 0/);
+      const withJson = json<{ stored: number; stats: { total: number } }>(
+        await mtctl('webhooks', 'import', inbox, '--stats', '--json'),
+      );
+      assert.deepEqual([withJson.stored, withJson.stats.total], [0, 1]);
+      for (const [flag, value] of [
+        ['--recent', '5'],
+        ['--type', 'fbm_dosd_attack'],
+        ['--days', '3'],
+      ]) {
+        const refused = await mtctl('webhooks', 'import', inbox, flag!, value!);
+        assert.equal(refused.code, 2, flag);
+        assert.match(refused.err, new RegExp(`webhooks import does not take ${flag}`));
+      }
+      assert.equal(counts(join(dir, 'stats.db')).webhooks, 1);
+    } finally {
+      undo();
+    }
+  });
+
+  it('reads of an existing database without tables say so in one line (dry-run import included)', async () => {
+    const bare = join(dir, 'bare.db');
+    openDatabase(bare).close();
+    const undo = setEnv({ DATABASE_PATH: bare, RETENTION_WEBHOOKS: undefined });
+    try {
+      for (const argv of [
+        ['webhooks', 'import', inbox, '--dry-run'],
+        ['webhooks', '--recent', '3'],
+        ['correlate', 'recent-1'],
+        ['stats'],
+      ]) {
+        const r = await mtctl(...argv);
+        assert.equal(r.code, 1, argv.join(' '));
+        assert.match(r.err, /the database has no \w+ table yet \(start the worker once, or run npm run db:migrate\)/);
+        assert.doesNotMatch(r.err, /SqliteError|at /);
+      }
+    } finally {
+      undo();
+    }
   });
 });

@@ -16,7 +16,7 @@ export function registerCorrelateCommand(program: Command, ctx: CliContext): voi
     .argument('<alert_id>', 'alert id of the webhooks (Cloudflare attack_id or alert_correlation_id)')
     .option('--json', 'print JSON')
     .action((alertId: string, opts: { json?: boolean }) => {
-      const store = createWebhookStore(recordsDatabase(ctx));
+      const store = reading(() => createWebhookStore(recordsDatabase(ctx)));
       const result = reading(() => {
         const webhooks = store.byAlertId(alertId);
         const attackEvents = store.attackEventsByAttackId(alertId);
