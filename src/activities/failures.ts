@@ -31,8 +31,16 @@ const TELEGRAM: Record<TelegramErrorKind, { type: string; final: boolean }> = {
   bad_response: { type: ErrorType.TelegramUnavailable, final: false },
 };
 
+export interface FailureOptions {
+  /**
+   * Let Cloudflare's Retry-After (or GraphQL "try again after N minutes") set the next attempt (default true).
+   * False for the measurement: its answer is only worth something within its cycle, the next cycle asks again.
+   */
+  honourRetryAfter?: boolean;
+}
+
 /** Converts integration errors to ApplicationFailure; anything else passes through unchanged. */
-export function toFailure(err: unknown): unknown {
+export function toFailure(err: unknown, opts: FailureOptions = {}): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof CloudflareError) {
     const c = CLOUDFLARE[err.kind];
@@ -40,7 +48,7 @@ export function toFailure(err: unknown): unknown {
       message: err.message,
       type: c.type,
       nonRetryable: c.final,
-      nextRetryDelay: err.details.retryAfterMs,
+      nextRetryDelay: opts.honourRetryAfter === false ? undefined : err.details.retryAfterMs,
       details: [{ kind: err.kind, httpStatus: err.details.httpStatus ?? null, errors: err.details.errors ?? [] }],
     });
   }
@@ -58,11 +66,11 @@ export function toFailure(err: unknown): unknown {
 }
 
 /** Runs fn and rethrows its failure classified. */
-export async function classified<T>(fn: () => Promise<T>): Promise<T> {
+export async function classified<T>(fn: () => Promise<T>, opts: FailureOptions = {}): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw toFailure(err);
+    throw toFailure(err, opts);
   }
 }
 

@@ -24,7 +24,8 @@ export function createTrafficActivities(deps: TrafficActivityDeps) {
       const p = deps.registry.get(input.cidr);
       if (!p) throw unknownPrefix(input.cidr);
       const window = { startMs: input.windowEndMs - input.lookbackMs, endMs: input.windowEndMs };
-      const report = await classified(() => deps.droppedTraffic.get(window));
+      // A rate-limited query is unknown for this cycle; waiting out Retry-After would stall every prefix's cycle.
+      const report = await classified(() => deps.droppedTraffic.get(window), { honourRetryAfter: false });
       const mine = report.perPrefix[p.identity.cidr] ?? { packets: 0, bits: 0, systems: [] };
       return {
         kind: 'data',

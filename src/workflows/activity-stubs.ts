@@ -51,12 +51,16 @@ export const cloudflareReadsFor = (summary: string): CloudflareReads =>
 export const cloudflareChangesFor = (summary: string): CloudflareChanges =>
   proxyActivities<CloudflareChanges>({ ...CHANGES, summary });
 
-/** The measurement is worth little once its cycle has passed: few attempts, bounded by the check interval. */
+/**
+ * The measurement is worth little once its cycle has passed: few attempts, all of them within one check interval
+ * (a late answer is unknown for that cycle; the next cycle asks again).
+ */
 export function trafficReader(checkIntervalMs: number, cidr: string): Pick<Activities, 'measureDroppedTraffic'> {
   const attemptMs = Math.min(30_000, Math.max(5_000, Math.floor(checkIntervalMs / 2)));
   return proxyActivities<Pick<Activities, 'measureDroppedTraffic'>>({
     summary: `measure dropped traffic ${cidr}`,
     startToCloseTimeout: attemptMs,
+    scheduleToCloseTimeout: Math.max(attemptMs, checkIntervalMs),
     retry: { initialInterval: '1s', maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE_CLOUDFLARE },
   });
 }

@@ -12,6 +12,8 @@ const AUTH_CODES = new Set([6003, 6100, 6101, 6102, 6103, 6111, 9103, 9106, 9109
 
 /** The 15-minute rule: unverified upstream (see api-facts); recognised by code 1002 on 429 or by its wording. */
 const TOO_SOON_CODE = 1002;
+/** REST rate limit ("More than 1200 requests per 300 seconds reached"), seen in third-party reports. */
+const RATE_LIMIT_CODE = 971;
 const TOO_SOON_TEXT = /less than \d+ (minutes?|seconds?) ago|too soon/i;
 const LOCKED_TEXT = /\blocked\b/i;
 
@@ -31,7 +33,7 @@ export interface FailureInput {
   operation: string;
   /** True for the GraphQL endpoint: a 200 carrying errors is a query failure, not a bad response. */
   graphql?: boolean;
-  /** Set when the body itself is the problem (not JSON, wrong shape). */
+  /** Set when the body itself is the problem (not JSON, wrong shape, success:false in a 2xx answer). */
   badBody?: string;
   redact: Redactor;
 }
@@ -79,6 +81,20 @@ function kindOf(status: number, errors: CloudflareMessage[], graphql: boolean): 
   return graphql ? 'graphql' : 'bad_response';
 }
 
+/**
+ * A 2xx answer whose envelope says success:false: what its codes say where we know them (credentials, the
+ * 15-minute rule, the rate limit, a lock), else an unexpected (retryable) answer.
+ */
+function kindOfFailedEnvelope(errors: CloudflareMessage[]): CloudflareErrorKind {
+  const codes = new Set(errors.map((e) => e.code));
+  const any = (re: RegExp) => errors.some((e) => re.test(e.message));
+  if ([...codes].some((c) => AUTH_CODES.has(c))) return 'auth';
+  if (codes.has(TOO_SOON_CODE) || any(TOO_SOON_TEXT)) return 'too_soon';
+  if (codes.has(RATE_LIMIT_CODE)) return 'rate_limited';
+  if (any(LOCKED_TEXT)) return 'locked';
+  return 'bad_response';
+}
+
 /** What happened, in operator terms, and (after the details) what to do about it. */
 const WORDING: Record<CloudflareErrorKind, { lead: string; hint?: string }> = {
   auth: { lead: 'Cloudflare rejected the credentials' },
@@ -114,8 +130,12 @@ function describeErrors(errors: CloudflareMessage[]): string {
 export function classifyFailure(input: FailureInput): CloudflareError {
   const status = input.answer?.status ?? 0;
   const errors = input.errors.map((e) => ({ code: e.code, message: input.redact(e.message) }));
-  const kind =
-    input.badBody && status >= 200 && status < 300 ? 'bad_response' : kindOf(status, errors, !!input.graphql);
+  const ok = status >= 200 && status < 300;
+  const kind = !(input.badBody && ok)
+    ? kindOf(status, errors, !!input.graphql)
+    : errors.length > 0
+      ? kindOfFailedEnvelope(errors)
+      : 'bad_response';
   let wait =
     kind === 'rate_limited' || kind === 'too_soon' || kind === 'server'
       ? retryAfterMs(input.answer, errors)
