@@ -41,12 +41,25 @@ export interface WebhookStore {
   /** Would this webhook be stored? (dry runs) */
   isDuplicate(alert: WebhookAlert): boolean;
   markProcessed(webhookIds: readonly number[]): void;
+  /**
+   * Webhooks the receiver stored with processed = 0 (the supervisor is still to be told), oldest first: left by a
+   * Temporal outage or by a shutdown that could not deliver every signal in time.
+   */
+  unprocessed(limit?: number): UnprocessedWebhook[];
   recent(opts?: { limit?: number; alertType?: string; days?: number }): WebhookEventRow[];
   stats(): WebhookStats;
   byAlertId(alertId: string): WebhookEventRow[];
   attackEventsByAttackId(attackId: string): AttackEventRow[];
   /** WITHDRAW attack_events of a prefix, oldest first. */
   withdrawalsOfPrefix(prefix: string): AttackEventRow[];
+}
+
+export interface UnprocessedWebhook {
+  id: number;
+  alertId: string | null;
+  alertType: string | null;
+  targetPrefix: string | null;
+  receivedAt: string | null;
 }
 
 /** alert_id of a webhook: its own id, or `sha256:` + 32 hex digits of its canonical JSON when it has none. */
@@ -129,6 +142,15 @@ export function createWebhookStore(handle: DatabaseHandle, opts: { now?: () => n
       const mark = db.prepare('UPDATE webhook_events SET processed = 1 WHERE id = ?');
       db.transaction(() => ids.forEach((id) => mark.run(id)))();
     },
+
+    unprocessed: (limit = 500) =>
+      db
+        .prepare(
+          `SELECT id, alert_id AS alertId, alert_type AS alertType, target_prefix AS targetPrefix,
+             received_at AS receivedAt
+           FROM webhook_events WHERE processed = 0 AND action_taken = 'received' ORDER BY id LIMIT ?`,
+        )
+        .all(clampLimit(limit, 500)) as UnprocessedWebhook[],
 
     recent({ limit, alertType, days } = {}) {
       const where: string[] = [];

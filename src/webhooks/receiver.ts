@@ -1,5 +1,6 @@
-// Wires the receiver from validated configuration (database, store, supervisor signaller, HTTP server) and closes it
-// gracefully: stop accepting, finish in-flight webhooks, deliver queued signals, close the database.
+// Wires the receiver from validated configuration (database, store, supervisor signaller, HTTP server, the sweep of
+// webhooks the supervisor was not told about) and closes it gracefully: stop sweeping and accepting, finish in-flight
+// webhooks, deliver queued signals, close the database.
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { ConfigError } from '../config';
@@ -16,6 +17,8 @@ export interface WebhookReceiver {
   database: DatabaseHandle;
   store: WebhookStore;
   signaller: SupervisorSignaller | null;
+  /** Asks the supervisor to reconcile for stored webhooks still unprocessed; returns how many were queued. */
+  sweep(): number;
   /** Graceful: in-flight requests finish and are stored; safe to call twice. */
   close(): Promise<void>;
 }
@@ -33,7 +36,11 @@ export interface StartReceiverOptions {
   drainTimeoutMs?: number;
   /** Deadline of one supervisor signal attempt; default 5 s. */
   signalTimeoutMs?: number;
+  /** How often unprocessed webhooks are looked for (besides at start and when Temporal is back); default 60 s. */
+  sweepIntervalMs?: number;
 }
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 export async function startWebhookReceiver(opts: StartReceiverOptions): Promise<WebhookReceiver> {
   const { config, logger } = opts;
@@ -50,11 +57,35 @@ export async function startWebhookReceiver(opts: StartReceiverOptions): Promise<
     throw err;
   }
   const store = createWebhookStore(database, { now: opts.now });
+  let open = true;
+  // Rows stay processed = 0 when their signal failed (Temporal down) or was cut off by a shutdown: they are sent
+  // again at start, every sweep interval, and as soon as a signal gets through after a failure.
+  const sweep = (): number => {
+    if (!open || !signaller) return 0;
+    try {
+      const rows = store.unprocessed();
+      if (rows.length === 0) return 0;
+      const prefixes = [...new Set(rows.map((r) => r.targetPrefix).filter((p): p is string => p !== null))];
+      const queued = signaller.request(
+        `sweep: ${rows.length} webhook(s) stored earlier and not yet told to the supervisor` +
+          (prefixes.length ? ` (${prefixes.join(', ')})` : ''),
+        rows.map((r) => r.id),
+      );
+      if (queued > 0) logger.info({ webhooks: queued }, 'unprocessed webhooks sent to the supervisor again');
+      return queued;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'sweep of unprocessed webhooks failed; retried at the next one');
+      return 0;
+    }
+  };
   const signaller = opts.temporal
     ? createSupervisorSignaller({
         client: opts.temporal,
         logger,
-        onDelivered: (ids) => store.markProcessed(ids),
+        onDelivered: (ids) => {
+          if (open) store.markProcessed(ids);
+        },
+        onRecovered: () => void sweep(),
         timeoutMs: opts.signalTimeoutMs,
       })
     : null;
@@ -77,6 +108,9 @@ export async function startWebhookReceiver(opts: StartReceiverOptions): Promise<
     database.close();
     throw err;
   }
+  sweep();
+  const sweeper = signaller ? setInterval(sweep, opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS) : null;
+  sweeper?.unref();
   let closing: Promise<void> | null = null;
   return {
     server,
@@ -84,10 +118,14 @@ export async function startWebhookReceiver(opts: StartReceiverOptions): Promise<
     database,
     store,
     signaller,
+    sweep,
     close() {
       closing ??= (async () => {
+        if (sweeper) clearInterval(sweeper);
         await server.close();
         await signaller?.drain(opts.drainTimeoutMs ?? 5_000);
+        // Signals still on their way are not waited for; their rows stay unprocessed for the next start's sweep.
+        open = false;
         database.close();
       })();
       return closing;

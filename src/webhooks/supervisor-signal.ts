@@ -1,14 +1,17 @@
 // Tells the supervisor to reconcile now when an alert says one of our prefixes is advertised. Best effort, after the
 // webhook is stored: requests made while a signal is on its way are coalesced into the next one, a Temporal outage
-// is logged (the rows stay processed = 0) and never turns into a refused webhook.
+// is logged (the rows stay processed = 0 for the receiver's sweep) and never turns into a refused webhook.
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { SUPERVISOR_WORKFLOW_ID } from '../workflows/ids';
 import { reconcileNowSignal } from '../workflows/messages';
 
 export interface SupervisorSignaller {
-  /** Queues a reconcile request; webhookIds are marked processed once a signal carrying it is delivered. */
-  request(reason: string, webhookIds: readonly number[]): void;
+  /**
+   * Queues a reconcile request; webhookIds are marked processed once a signal carrying it is delivered. Ids already
+   * queued or on their way are not queued twice; returns how many ids were queued.
+   */
+  request(reason: string, webhookIds: readonly number[]): number;
   /** Resolves once queued requests are delivered or given up (graceful shutdown), or after timeoutMs. */
   drain(timeoutMs: number): Promise<void>;
   /** Can Temporal be reached? (health endpoint) */
@@ -20,6 +23,8 @@ export interface SupervisorSignallerOptions {
   logger: Logger;
   /** Called with the webhook ids a delivered signal covered. */
   onDelivered: (webhookIds: number[]) => void;
+  /** Called when a signal is delivered after the previous attempt had failed (Temporal is back). */
+  onRecovered?: () => void;
   /** Per signal attempt; default 5 s. */
   timeoutMs?: number;
 }
@@ -29,7 +34,10 @@ const MAX_REASON = 500;
 export function createSupervisorSignaller(opts: SupervisorSignallerOptions): SupervisorSignaller {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   let queue: { reasons: string[]; ids: number[] } = { reasons: [], ids: [] };
+  /** Ids queued or being sent. */
+  const inFlight = new Set<number>();
   let sending: Promise<void> | null = null;
+  let lastFailed = false;
 
   async function sendOne(reasons: string[], ids: number[]): Promise<void> {
     const reason = [...new Set(reasons)].join('; ').slice(0, MAX_REASON);
@@ -39,11 +47,18 @@ export function createSupervisorSignaller(opts: SupervisorSignallerOptions): Sup
       );
       opts.onDelivered(ids);
       opts.logger.info({ reason, webhooks: ids.length }, 'supervisor asked to reconcile now');
+      if (lastFailed) {
+        lastFailed = false;
+        opts.onRecovered?.();
+      }
     } catch (err) {
+      lastFailed = true;
       opts.logger.warn(
         { reason, webhookIds: ids, err: (err as Error).message },
-        'could not signal the supervisor (webhook kept; the supervisor still reconciles at its next interval)',
+        'could not signal the supervisor (webhook kept unprocessed; the receiver retries it at its next sweep)',
       );
+    } finally {
+      ids.forEach((id) => inFlight.delete(id));
     }
   }
 
@@ -57,11 +72,15 @@ export function createSupervisorSignaller(opts: SupervisorSignallerOptions): Sup
 
   return {
     request(reason, webhookIds) {
+      const fresh = webhookIds.filter((id) => !inFlight.has(id));
+      if (webhookIds.length > 0 && fresh.length === 0) return 0;
+      fresh.forEach((id) => inFlight.add(id));
       queue.reasons.push(reason);
-      queue.ids.push(...webhookIds);
+      queue.ids.push(...fresh);
       sending ??= pump().finally(() => {
         sending = null;
       });
+      return fresh.length;
     },
 
     async drain(drainTimeoutMs) {

@@ -22,6 +22,7 @@ const PREFIXES: TestPrefix[] = [
   { cidr: '185.54.83.0/24', description: 'Office', parentPrefixId: 'p4', bgpPrefixId: 'b83', advertised: false },
 ];
 
+const HOUR = 3_600_000;
 const fixtureText = (name: string): string => readFileSync(join(FIXTURES, `${name}.json`), 'utf8');
 
 interface Answer {
@@ -75,7 +76,14 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
       args: [{}],
     });
     fx = await startFixture({ prefixes: PREFIXES, env: { WEBHOOK_SECRET: SECRET } });
-    receiver = await startWebhookReceiver({ config: fx.config, logger: logs.logger, temporal: env.client, port: 0 });
+    // No periodic sweep during the suite (the sweep tests start their own receivers).
+    receiver = await startWebhookReceiver({
+      config: fx.config,
+      logger: logs.logger,
+      temporal: env.client,
+      port: 0,
+      sweepIntervalMs: HOUR,
+    });
   });
 
   after(async () => {
@@ -332,10 +340,22 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
         temporal,
         port: 0,
         signalTimeoutMs: 1_000,
+        sweepIntervalMs: HOUR,
       });
     });
 
     after(() => dark?.close());
+
+    const processed = (r: WebhookReceiver, id: unknown): number =>
+      (r.database.sqlite.prepare('SELECT processed FROM webhook_events WHERE id = ?').get(id) as { processed: number })
+        .processed;
+
+    /** An auto-advertisement of 185.54.82.0/24 nobody has sent before (the supervisor must reconcile). */
+    const autoAdvertisement = (ruleName: string): string => {
+      const payload = JSON.parse(fixtureText('thirdparty-fbm_auto_advertisement')) as { data: { rule_name: string } };
+      payload.data.rule_name = ruleName;
+      return JSON.stringify(payload);
+    };
 
     it('stores and accepts the webhook, keeps it unprocessed and says so in the log; health is degraded', async () => {
       const payload = JSON.parse(fixtureText('thirdparty-fbm_auto_advertisement')) as { data: { rule_name: string } };
@@ -357,6 +377,108 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
       const body = (await health.json()) as { status: string; temporal: { ok: boolean } };
       assert.equal(body.status, 'degraded');
       assert.equal(body.temporal.ok, false);
+    });
+
+    it('a receiver started after the outage tells the supervisor about the webhooks stored meanwhile', async () => {
+      const a = await post(dark, autoAdvertisement('stored while Temporal was down, then restarted'));
+      assert.equal(a.body.stored, true);
+      await eventually(() =>
+        darkLogs.lines.filter((l) => l.includes('could not signal the supervisor')).length >= 2 ? true : undefined,
+      );
+      assert.equal(processed(dark, a.body.webhookId), 0);
+      const before = (await reconcileSignals(env)).length;
+      const later = await startWebhookReceiver({
+        config: fx.config,
+        logger: memoryLogger().logger,
+        temporal: env.client,
+        port: 0,
+        sweepIntervalMs: HOUR,
+      });
+      try {
+        await eventually(() => (processed(later, a.body.webhookId) === 1 ? true : undefined), {
+          what: 'the start-up sweep',
+        });
+        const reasons = (await reconcileSignals(env)).slice(before);
+        assert.equal(reasons.length, 1);
+        assert.match(reasons[0] ?? '', /^sweep: \d+ webhook\(s\) stored earlier and not yet told to the supervisor/);
+        assert.match(reasons[0] ?? '', /185\.54\.82\.0\/24/);
+        assert.equal(count(later, 'webhook_events WHERE processed = 0'), 0);
+      } finally {
+        await later.close();
+      }
+    });
+
+    it('a running receiver sweeps periodically: rows left unprocessed (by another receiver) are sent', async () => {
+      const sweeper = await startWebhookReceiver({
+        config: fx.config,
+        logger: memoryLogger().logger,
+        temporal: env.client,
+        port: 0,
+        sweepIntervalMs: 300,
+      });
+      try {
+        const before = (await reconcileSignals(env)).length;
+        const a = await post(dark, autoAdvertisement('left unprocessed while another receiver runs'));
+        assert.equal(a.body.stored, true);
+        await eventually(() => (processed(sweeper, a.body.webhookId) === 1 ? true : undefined), {
+          what: 'the periodic sweep',
+        });
+        assert.ok((await reconcileSignals(env)).slice(before).some((r) => r.startsWith('sweep: ')));
+      } finally {
+        await sweeper.close();
+      }
+    });
+
+    it('when Temporal is back, the first signal that gets through also sends the webhooks left behind', async () => {
+      // Temporal behind a loopback TCP relay that can be cut: the outage and the recovery are real connections.
+      let up = false;
+      const target = new URL(`http://${env.address}`);
+      const sockets = new Set<net.Socket>();
+      const relay = net.createServer((client) => {
+        if (!up) return void client.destroy();
+        const upstream = net.connect(Number(target.port), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => s.destroy());
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const connection = Connection.lazy({ address: `127.0.0.1:${(relay.address() as net.AddressInfo).port}` });
+      const relayed = await startWebhookReceiver({
+        config: fx.config,
+        logger: memoryLogger().logger,
+        temporal: new Client({ connection }),
+        port: 0,
+        signalTimeoutMs: 1_000,
+        sweepIntervalMs: HOUR,
+      });
+      try {
+        const a = await post(relayed, autoAdvertisement('during an outage of the relay'));
+        assert.equal(a.body.stored, true);
+        const health = (await (await fetch(`${relayed.url}/health`)).json()) as { status: string };
+        assert.equal(health.status, 'degraded');
+        assert.equal(processed(relayed, a.body.webhookId), 0);
+        up = true;
+        // New alerts keep arriving; the first whose signal is delivered brings the earlier one along.
+        let n = 0;
+        await eventually(
+          async () => {
+            if (processed(relayed, a.body.webhookId) === 1) return true;
+            const b = await post(relayed, autoAdvertisement(`after the relay is back #${++n}`));
+            assert.equal(b.body.stored, true);
+            return undefined;
+          },
+          { intervalMs: 1_000, timeoutMs: 45_000, what: 'the webhook from the outage to be sent' },
+        );
+        assert.equal(count(relayed, 'webhook_events WHERE processed = 0'), 0);
+      } finally {
+        await relayed.close();
+        await connection.close();
+        sockets.forEach((s) => s.destroy());
+        await new Promise((resolve) => relay.close(resolve));
+      }
     });
   });
 
