@@ -1,11 +1,15 @@
 // The Temporal dev server as a child process with SQLite persistence, for single-machine runs and the demo.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { isPortFree } from './free-port';
+import { stopOrphanedServer } from './orphan';
 import { MT_SEARCH_ATTRIBUTES } from '../workflows/search-attribute-keys';
 import { temporalCliPath } from './temporal-binaries';
+
+/** Where `npm start` keeps the embedded server's SQLite file unless TEMPORAL_DB_FILE says otherwise. */
+export const DEFAULT_EMBEDDED_DB_FILE = 'data/temporal.db';
 
 /** SearchAttributeType → the spelling of the CLI's --search-attribute flag. */
 const CLI_TYPE: Record<string, string> = {
@@ -26,12 +30,19 @@ export const SEARCH_ATTRIBUTES: Readonly<Record<string, string>> = Object.fromEn
 export interface EmbeddedServerOptions {
   /** SQLite file holding every namespace and workflow; created with its directory when missing. */
   dbFile: string;
+  /** Namespace the clients use; created at launch besides "default" (TEMPORAL_NAMESPACE). */
+  namespace?: string;
   ip?: string;
   port?: number;
   /** Web UI port; null for a headless server. Default port + 1000. */
   uiPort?: number | null;
   /** Where the server's own output goes (appended); default: kept in memory for error messages only. */
   logFile?: string;
+  /**
+   * Holds the server's pid while it runs. A server left behind by a SIGKILLed parent is recognised by it at the next
+   * start (same CLI command line, same database file) and stopped. Default: temporal-server.pid next to dbFile.
+   */
+  pidFile?: string;
   readyTimeoutMs?: number;
 }
 
@@ -40,6 +51,8 @@ export interface EmbeddedServer {
   namespace: string;
   uiUrl: string | null;
   pid: number;
+  /** A server a previous run left behind (parent SIGKILLed) and this start stopped first; null when there was none. */
+  orphanStopped: number | null;
   /** Resolves when the server process has exited. */
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -49,7 +62,7 @@ export class EmbeddedServerError extends Error {
   override readonly name = 'EmbeddedServerError';
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 /** Last resort: whatever way this process ends (except SIGKILL), it does not leave a server behind. */
@@ -57,7 +70,10 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of live) killGroup(child, 'SIGKILL');
+    for (const [child, pidFile] of live) {
+      killGroup(child, 'SIGKILL');
+      removePidFile(pidFile, child.pid);
+    }
   });
 }
 
@@ -84,6 +100,12 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
   const ip = opts.ip ?? '127.0.0.1';
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort === undefined ? port + 1000 : opts.uiPort;
+  const namespace = opts.namespace?.trim() || 'default';
+  // Absolute, so that the command line names the file unambiguously (the orphan check compares it).
+  const dbFile = resolve(opts.dbFile);
+  const pidFile = resolve(opts.pidFile ?? join(dirname(dbFile), 'temporal-server.pid'));
+  mkdirSync(dirname(dbFile), { recursive: true });
+  const orphanStopped = await stopOrphanedServer(pidFile, dbFile);
   for (const [what, p] of [
     ['gRPC', port],
     ['Web UI', uiPort],
@@ -95,12 +117,11 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
       );
     }
   }
-  mkdirSync(dirname(opts.dbFile), { recursive: true });
   const args = [
     'server',
     'start-dev',
     '--db-filename',
-    opts.dbFile,
+    dbFile,
     '--ip',
     ip,
     '--port',
@@ -108,6 +129,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-disable-news-fetch']),
     '--log-level',
     'warn',
+    ...(namespace === 'default' ? [] : ['--namespace', namespace]),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
   ];
   // The CLI reads TEMPORAL_* variables too; the server we start must not be steered by the worker's client settings.
@@ -125,22 +147,28 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
   });
   if (logFd !== null) closeSync(logFd);
+  if (child.pid !== undefined) {
+    mkdirSync(dirname(pidFile), { recursive: true });
+    writeFileSync(pidFile, `${child.pid}\n`);
+  }
   const keep = (c: Buffer): void => {
     tail.push(...c.toString().split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - 20));
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  live.add(child);
+  live.set(child, pidFile);
   installExitHook();
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       live.delete(child);
+      removePidFile(pidFile, child.pid);
       resolve(code);
     });
     child.once('error', (err) => {
       tail.push(err.message);
       live.delete(child);
+      removePidFile(pidFile, child.pid);
       resolve(null);
     });
   });
@@ -153,24 +181,35 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     clearTimeout(timer);
   };
   try {
-    await waitReady(address, exited, opts.readyTimeoutMs ?? 60_000, () => tail.join('\n'), opts.logFile);
+    await waitReady(address, namespace, exited, opts.readyTimeoutMs ?? 60_000, () => tail.join('\n'), opts.logFile);
   } catch (err) {
     await stop();
     throw err;
   }
   return {
     address,
-    namespace: 'default',
+    namespace,
     uiUrl: uiPort === null ? null : `http://${ip.includes(':') ? `[${ip}]` : ip}:${uiPort}`,
     pid: child.pid ?? -1,
+    orphanStopped,
     exited,
     stop,
   };
 }
 
-/** Ready means the default namespace answers, not merely that the port is open. */
+/** Only our own pid: a newer server may already have written its own. */
+function removePidFile(pidFile: string, pid: number | undefined): void {
+  try {
+    if (pid !== undefined && readFileSync(pidFile, 'utf8').trim() === String(pid)) unlinkSync(pidFile);
+  } catch {
+    // already gone
+  }
+}
+
+/** Ready means the clients' namespace answers, not merely that the port is open. */
 async function waitReady(
   address: string,
+  namespace: string,
   exited: Promise<number | null>,
   timeoutMs: number,
   output: () => string,
@@ -187,7 +226,7 @@ async function waitReady(
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        await connection.workflowService.describeNamespace({ namespace });
         return;
       } finally {
         await connection.close();
@@ -205,12 +244,14 @@ async function waitReady(
 
 /**
  * Settings of the embedded server from the environment (the same names as `npm run temporal:dev`):
- * TEMPORAL_DB_FILE (default data/temporal.db), TEMPORAL_IP, TEMPORAL_PORT, TEMPORAL_UI_PORT ("off" for headless).
+ * TEMPORAL_DB_FILE (default data/temporal.db), TEMPORAL_IP, TEMPORAL_PORT, TEMPORAL_UI_PORT ("off" for headless),
+ * and TEMPORAL_NAMESPACE (envconfig's name: the namespace the worker will use is created at launch).
  * Returns the problems instead of throwing, so the caller reports them with the rest of the configuration.
  */
 export function embeddedServerSettings(
   env: Record<string, string | undefined>,
-  defaults: { dbFile: string },
+  /** namespace: the one the worker's envconfig resolved (it may come from a temporal.toml profile). */
+  defaults: { dbFile: string; namespace?: string },
 ): { options: EmbeddedServerOptions; problems: string[] } {
   const problems: string[] = [];
   const port = (name: string, fallback: number): number => {
@@ -224,13 +265,16 @@ export function embeddedServerSettings(
   const uiRaw = env.TEMPORAL_UI_PORT?.trim().toLowerCase();
   const uiPort = uiRaw === 'off' ? null : port('TEMPORAL_UI_PORT', grpc + 1000);
   const dbFile = env.TEMPORAL_DB_FILE?.trim() || defaults.dbFile;
+  const namespace = defaults.namespace?.trim() || env.TEMPORAL_NAMESPACE?.trim() || 'default';
   return {
     options: {
       dbFile,
+      namespace,
       ip: env.TEMPORAL_IP?.trim() || '127.0.0.1',
       port: grpc,
       uiPort,
       logFile: join(dirname(dbFile), 'temporal-server.log'),
+      pidFile: join(dirname(dbFile), 'temporal-server.pid'),
     },
     problems,
   };

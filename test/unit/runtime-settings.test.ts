@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { embeddedServerSettings, SEARCH_ATTRIBUTES } from '../../src/runtime/embedded-server';
+import { DEFAULT_EMBEDDED_DB_FILE, embeddedServerSettings, SEARCH_ATTRIBUTES } from '../../src/runtime/embedded-server';
 
 describe('deployment settings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mtaw-settings-'));
@@ -37,16 +37,33 @@ describe('deployment settings', () => {
   });
 
   describe('embedded Temporal server', () => {
-    it('defaults: data/temporal.db, loopback, 7233 and the Web UI on 8233', () => {
-      const { options, problems } = embeddedServerSettings({}, { dbFile: 'data/temporal.db' });
+    it('defaults: data/temporal.db, namespace default, loopback, 7233 and the Web UI on 8233', () => {
+      const { options, problems } = embeddedServerSettings({}, { dbFile: DEFAULT_EMBEDDED_DB_FILE });
       assert.deepEqual(problems, []);
       assert.deepEqual(options, {
         dbFile: 'data/temporal.db',
+        namespace: 'default',
         ip: '127.0.0.1',
         port: 7233,
         uiPort: 8233,
         logFile: join('data', 'temporal-server.log'),
+        pidFile: join('data', 'temporal-server.pid'),
       });
+    });
+
+    it("creates the worker's namespace: envconfig's (a profile may name it), else TEMPORAL_NAMESPACE", () => {
+      assert.equal(embeddedServerSettings({ TEMPORAL_NAMESPACE: ' mt ' }, { dbFile: 'x' }).options.namespace, 'mt');
+      const fromProfile = embeddedServerSettings({ TEMPORAL_NAMESPACE: 'mt' }, { dbFile: 'x', namespace: 'prod' });
+      assert.equal(fromProfile.options.namespace, 'prod');
+    });
+
+    it('keeps its log and pid file next to TEMPORAL_DB_FILE (the state directory under systemd)', () => {
+      const { options } = embeddedServerSettings(
+        { TEMPORAL_DB_FILE: '/var/lib/mt-autowithdraw/temporal/temporal.db' },
+        { dbFile: DEFAULT_EMBEDDED_DB_FILE },
+      );
+      assert.equal(options.logFile, '/var/lib/mt-autowithdraw/temporal/temporal-server.log');
+      assert.equal(options.pidFile, '/var/lib/mt-autowithdraw/temporal/temporal-server.pid');
     });
 
     it('reads TEMPORAL_DB_FILE, TEMPORAL_PORT and TEMPORAL_UI_PORT (off: headless)', () => {
