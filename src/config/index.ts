@@ -4,6 +4,7 @@ import { isValidCidr } from '../domain/cidr';
 import { parseDuration } from '../domain/durations';
 import type { ProtectionPolicy } from '../domain/types';
 import { ConfigError, loadPrefixMapping, type PrefixEntry } from './prefix-mapping';
+import { secretValues } from './secrets';
 import { loadWorkerTuning, type WorkerTuning } from './worker-tuning';
 
 export {
@@ -121,7 +122,9 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be http(s)');
       if (u.username || u.password) throw new Error('must not contain credentials');
     } catch (err) {
-      problems.push(`${name}=${raw}: not a usable URL (${(err as Error).message})`);
+      // The message must not repeat credentials someone put into the URL.
+      const shown = raw.replace(/\/\/[^/@]*@/, '//[redacted]@');
+      problems.push(`${name}=${shown}: not a usable URL (${(err as Error).message})`);
     }
     return raw;
   };
@@ -220,7 +223,8 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
   const worker = loadWorkerTuning(env, prefixes.length, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  const secrets = [token, apiKey, botToken, webhook.secret].filter((s): s is string => Boolean(s));
+  // Ours and the Temporal credentials envconfig reads (API key, TLS client key): for redaction everywhere.
+  const secrets = secretValues(env);
   return deepFreeze({
     cloudflare: {
       accountId: accountId ?? '',

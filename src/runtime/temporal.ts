@@ -2,6 +2,7 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { pemParts } from '../config/secrets';
 import { temporalLoggerFor, type Logger } from '../logger';
 import { SUPERVISOR_WORKFLOW_ID } from '../workflows/ids';
 import type { ProtectionSupervisor } from '../workflows/supervisor';
@@ -15,6 +16,18 @@ export interface TemporalTarget {
 export function temporalConnectConfig(): ReturnType<typeof loadClientConnectConfig> & { namespace: string } {
   const cfg = loadClientConnectConfig();
   return { ...cfg, namespace: cfg.namespace ?? 'default' };
+}
+
+/** The credentials envconfig resolved (from the environment, a temporal.toml profile or a key file), for redaction. */
+export function temporalSecrets(cfg: ReturnType<typeof loadClientConnectConfig> = loadClientConnectConfig()): string[] {
+  const out: string[] = [];
+  const { apiKey, tls } = cfg.connectionOptions;
+  if (typeof apiKey === 'string' && apiKey) out.push(apiKey);
+  if (tls && typeof tls === 'object' && tls.clientCertPair?.key) {
+    const key = Buffer.from(tls.clientCertPair.key).toString('utf8');
+    out.push(key.trim(), ...pemParts(key));
+  }
+  return out.filter((s) => s.length >= 4);
 }
 
 export function describeTarget(cfg: ReturnType<typeof temporalConnectConfig>): TemporalTarget {

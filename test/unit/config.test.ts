@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parsePrefixMapping, policyFor } from '../../src/config';
+import { secretValues } from '../../src/config/secrets';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtaw-config-'));
 function mappingFile(content: unknown): string {
@@ -73,7 +74,8 @@ describe('configuration', () => {
     assert.deepEqual(c.cloudflare.auth, { kind: 'key', email: 'noc@example.net', key: 'global-key-value' });
     assert.equal(c.cloudflare.baseUrl, 'http://127.0.0.1:8787/client/v4');
     assert.equal(c.telegram?.chatId, '-1001234567890');
-    assert.deepEqual(c.secrets, ['global-key-value', '123456:AAbbCC-dd_ee']);
+    // The bot token's secret half is redacted on its own too.
+    assert.deepEqual(c.secrets, ['global-key-value', '123456:AAbbCC-dd_ee', 'AAbbCC-dd_ee']);
   });
 
   const badEnv: Array<[string, Record<string, string | undefined>, RegExp]> = [
@@ -206,5 +208,47 @@ describe('prefix mapping file', () => {
 
   it('the committed example mapping is valid', () => {
     assert.equal(loadConfig(baseEnv({ PREFIX_MAPPING_FILE: 'config/prefix_mapping.example.json' })).prefixes.length, 3);
+  });
+});
+
+describe('secrets for redaction', () => {
+  const PEM_BODY = [
+    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7',
+    'q2VtrZ0Y1mXyT9b8c7d6e5f4g3h2i1j0kLmNoPqRsTuVwXyZ',
+  ];
+  const pem = `-----BEGIN PRIVATE KEY-----\n${PEM_BODY.join('\n')}\n-----END PRIVATE KEY-----`;
+
+  it('include the Temporal API key, the TLS client key (whole and line by line), codec and gRPC credentials', () => {
+    const c = loadConfig(
+      baseEnv({
+        TEMPORAL_API_KEY: 'tmprl-api-key-value',
+        TEMPORAL_TLS_CLIENT_KEY_DATA: pem,
+        TEMPORAL_TLS_CLIENT_CERT_DATA: '-----BEGIN CERTIFICATE-----\npublic-certificate-body-0123456789\n-----END',
+        TEMPORAL_CODEC_AUTH: 'codec-auth-value',
+        TEMPORAL_GRPC_META_AUTHORIZATION: 'Bearer grpc-meta-token',
+        TEMPORAL_GRPC_META_X_TENANT: 'tenant-a',
+        WEBHOOK_SECRET: 'whsec-value',
+      }),
+    );
+    for (const s of ['tmprl-api-key-value', pem, ...PEM_BODY, 'codec-auth-value', 'Bearer grpc-meta-token'])
+      assert.ok(c.secrets.includes(s), `${s} is a secret`);
+    assert.ok(c.secrets.includes('whsec-value'));
+    // A certificate is public, and so is a plain routing header.
+    assert.ok(!c.secrets.some((s) => s.includes('public-certificate-body')));
+    assert.ok(!c.secrets.includes('tenant-a'));
+  });
+
+  it('are known before validation, so a configuration error can be scrubbed too', () => {
+    const env = { TEMPORAL_API_KEY: 'tmprl-api-key-value', TEMPORAL_TLS_CLIENT_KEY_DATA: pem.replace(/\n/g, '\\n') };
+    assert.deepEqual(secretValues(env), ['tmprl-api-key-value', pem.replace(/\n/g, '\\n'), ...PEM_BODY]);
+  });
+
+  it('a URL with credentials is rejected without repeating them', () => {
+    const problems = problemsOf(() =>
+      loadConfig(baseEnv({ CLOUDFLARE_API_BASE_URL: 'https://user:hunter2-password@api.example/client/v4' })),
+    );
+    const text = problems.join('\n');
+    assert.match(text, /CLOUDFLARE_API_BASE_URL=https:\/\/\[redacted\]@api\.example\/client\/v4: not a usable URL/);
+    assert.ok(!text.includes('hunter2'), text);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createLogger, temporalLoggerFor } from '../../src/logger';
+import { reportCannotStart, reportFatal } from '../../src/runtime/fatal';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -86,5 +87,50 @@ describe('logging', () => {
       ],
     );
     assert.equal(records()[0]!.workflowId, 'protect-192.0.2.0/24');
+  });
+});
+
+describe('last words (cannot start / fatal)', () => {
+  const secret = 'tmprl-api-key-0123456789';
+
+  /** Runs fn with process.stderr.write captured. */
+  function stderrOf(fn: () => void): string {
+    const chunks: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (c: string | Uint8Array): boolean => (chunks.push(String(c)), true);
+    try {
+      fn();
+    } finally {
+      process.stderr.write = original;
+    }
+    return chunks.join('');
+  }
+
+  it('before the logger exists: one stderr line, secrets scrubbed', () => {
+    const ctx = { name: 'mt-autowithdraw', logger: null, secrets: [secret] };
+    const early = stderrOf(() => reportCannotStart(new Error(`PREFIX_MAPPING_FILE=/x/${secret}: no such file`), ctx));
+    assert.equal(early, 'mt-autowithdraw: cannot start: PREFIX_MAPPING_FILE=/x/[redacted]: no such file\n');
+    const fatal = stderrOf(() => reportFatal(new Error(`connect failed with ${secret}`), ctx));
+    assert.equal(fatal, 'mt-autowithdraw: fatal: connect failed with [redacted]\n');
+  });
+
+  it('once the logger exists: a fatal-level record (with the stack), secrets scrubbed, nothing on stderr', () => {
+    const { logger, records, lines } = capture({ secrets: [secret] });
+    const ctx = { name: 'mt-autowithdraw', logger, secrets: [secret] };
+    const err = new Error(`TLS handshake with key ${secret} failed`);
+    const stderr = stderrOf(() => {
+      reportFatal(err, ctx);
+      reportCannotStart(new Error(`METRICS_PORT=9464: 127.0.0.1:9464 is already in use`), ctx);
+    });
+    assert.equal(stderr, '');
+    assert.deepEqual(
+      records().map((r) => [r.level, r.msg]),
+      [
+        [60, 'fatal: TLS handshake with key [redacted] failed'],
+        [60, 'cannot start: METRICS_PORT=9464: 127.0.0.1:9464 is already in use'],
+      ],
+    );
+    assert.match(String((records()[0]!.err as { stack?: string }).stack), /logging\.test\.ts/);
+    assert.ok(!lines.join('').includes(secret));
   });
 });
