@@ -4,10 +4,24 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig, type AppConfig } from './src/config';
+import { loadDotenv } from './src/config/dotenv';
+import { secretValues } from './src/config/secrets';
 import { createLogger, type Logger } from './src/logger';
-import { createDecisionMetrics, createMetricsRegistry, startMetricsServer, type MetricsServer } from './src/metrics';
+import {
+  createDecisionMetrics,
+  createMetricsRegistry,
+  MetricsServerError,
+  startMetricsServer,
+  type MetricsServer,
+} from './src/metrics';
 import { buildDependencies, type DependencyOptions } from './src/runtime/dependencies';
-import { embeddedServerSettings, startEmbeddedServer, type EmbeddedServer } from './src/runtime/embedded-server';
+import {
+  DEFAULT_EMBEDDED_DB_FILE,
+  embeddedServerSettings,
+  startEmbeddedServer,
+  type EmbeddedServer,
+} from './src/runtime/embedded-server';
+import { EXIT_CONFIG, EXIT_FATAL, reportCannotStart, reportFatal, type FatalContext } from './src/runtime/fatal';
 import { freePort } from './src/runtime/free-port';
 import { runStartupTasks } from './src/runtime/startup';
 import { workerTuningOptions } from './src/runtime/worker-options';
@@ -17,11 +31,12 @@ import {
   ensureSupervisor,
   installTemporalRuntime,
   temporalConnectConfig,
+  temporalSecrets,
 } from './src/runtime/temporal';
 
 const USAGE = `usage: worker.ts [--shadow] [--config <file>] [--embedded-temporal]
   --shadow              decide, record and notify, but never change a prefix at Cloudflare (same as SHADOW_MODE=1)
-  --config <file>       read settings from this env file instead of ./.env
+  --config <file>       read settings from this env file instead of ./.env (MT_AUTOWITHDRAW_NO_DOTENV=1: no ./.env)
   --embedded-temporal   when no Temporal address is configured, run the Temporal dev server (SQLite in data/)`;
 
 interface Flags {
@@ -58,6 +73,9 @@ function parseFlags(argv: string[]): Flags | 'help' {
   };
 }
 
+/** Where the last words go: stderr until the logger exists, then the logger; secrets scrubbed either way. */
+const fatal: FatalContext = { name: 'mt-autowithdraw', logger: null, secrets: [] };
+
 async function main(): Promise<number> {
   let flags: Flags;
   let config: AppConfig;
@@ -71,27 +89,32 @@ async function main(): Promise<number> {
     if (flags.envFile !== null) {
       if (!existsSync(flags.envFile)) throw new UsageError(`--config ${flags.envFile}: no such file`);
       process.loadEnvFile(flags.envFile);
-    } else if (existsSync('.env')) {
+    } else {
       // A .env next to the process is a convenience for newcomers; real deployments use an environment file.
-      process.loadEnvFile('.env');
+      loadDotenv();
     }
+    fatal.secrets = secretValues(process.env);
     if (flags.shadow) process.env.SHADOW_MODE = '1';
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
-      const hint = err instanceof UsageError ? `\n${USAGE}` : '';
-      process.stderr.write(`mt-autowithdraw: cannot start: ${err.message}${hint}\n`);
-      return 2;
+      reportCannotStart(err, fatal, err instanceof UsageError ? `\n${USAGE}` : '');
+      return EXIT_CONFIG;
     }
     throw err;
   }
-  const embedded = flags.embeddedTemporal && temporalConnectConfig().connectionOptions.address === undefined;
-  const server = embedded ? embeddedServerSettings(process.env, { dbFile: 'data/temporal.db' }) : null;
+  const connect = temporalConnectConfig();
+  const embedded = flags.embeddedTemporal && connect.connectionOptions.address === undefined;
+  const server = embedded
+    ? embeddedServerSettings(process.env, { dbFile: DEFAULT_EMBEDDED_DB_FILE, namespace: connect.namespace })
+    : null;
   if (server?.problems.length) {
-    process.stderr.write(`mt-autowithdraw: cannot start: ${new ConfigError(server.problems).message}\n`);
-    return 2;
+    reportCannotStart(new ConfigError(server.problems), fatal);
+    return EXIT_CONFIG;
   }
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+  fatal.secrets = [...new Set([...fatal.secrets, ...config.secrets, ...temporalSecrets(connect)])];
+  const logger = createLogger({ level: config.logLevel, secrets: fatal.secrets });
+  fatal.logger = logger;
   // Core's exporter listens on a private loopback port; the metrics endpoint serves it together with ours.
   const sdkMetricsAddress = config.metrics ? `127.0.0.1:${await freePort()}` : undefined;
   installTemporalRuntime(logger, { sdkMetricsBindAddress: sdkMetricsAddress });
@@ -109,8 +132,18 @@ async function main(): Promise<number> {
       );
       temporalServer = await startEmbeddedServer(server.options);
       process.env.TEMPORAL_ADDRESS = temporalServer.address;
+      if (temporalServer.orphanStopped !== null)
+        logger.warn(
+          { pid: temporalServer.orphanStopped },
+          'stopped an embedded Temporal server a previous run left behind (it was killed without stopping it)',
+        );
       logger.info(
-        { address: temporalServer.address, webUi: temporalServer.uiUrl, dbFile: server.options.dbFile },
+        {
+          address: temporalServer.address,
+          namespace: temporalServer.namespace,
+          webUi: temporalServer.uiUrl,
+          dbFile: server.options.dbFile,
+        },
         'embedded Temporal server ready',
       );
     }
@@ -133,6 +166,13 @@ async function main(): Promise<number> {
     }
     if (stopRequested) return 0;
     return await run(config, logger, onCycle);
+  } catch (err) {
+    // A busy METRICS_PORT or an unusable DATABASE_PATH: restarting would fail the same way.
+    if (err instanceof ConfigError || err instanceof MetricsServerError) {
+      reportCannotStart(err, fatal);
+      return EXIT_CONFIG;
+    }
+    throw err;
   } finally {
     await metricsServer?.close();
     await temporalServer?.stop();
@@ -202,7 +242,7 @@ async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`mt-autowithdraw: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    reportFatal(err, fatal);
+    process.exit(EXIT_FATAL);
   },
 );

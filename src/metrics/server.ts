@@ -23,6 +23,23 @@ export class MetricsServerError extends Error {
   override readonly name = 'MetricsServerError';
 }
 
+/** Names the setting to change: a listen failure is a configuration problem, not something a restart fixes. */
+function listenProblem(opts: Pick<MetricsServerOptions, 'host' | 'port'>, err: NodeJS.ErrnoException): string {
+  const where = `${opts.host}:${opts.port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `METRICS_PORT=${opts.port}: ${where} is already in use (another worker or exporter?); choose a free port, or unset METRICS_PORT to turn metrics off`;
+    case 'EACCES':
+      return `METRICS_PORT=${opts.port}: not allowed to listen on ${where} (ports below 1024 need privileges)`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `METRICS_HOST=${opts.host}: not an address of this machine (${err.code})`;
+    default:
+      return `METRICS_HOST=${opts.host} METRICS_PORT=${opts.port}: cannot serve metrics on ${where}: ${err.message}`;
+  }
+}
+
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const sdkUp = new Gauge({
     name: `${METRIC_PREFIX}sdk_metrics_up`,
@@ -65,15 +82,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new MetricsServerError(
-          err.code === 'EADDRINUSE'
-            ? `METRICS_PORT=${opts.port}: ${opts.host}:${opts.port} is already in use`
-            : `cannot serve metrics on ${opts.host}:${opts.port}: ${err.message}`,
-        ),
-      ),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new MetricsServerError(listenProblem(opts, err))));
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

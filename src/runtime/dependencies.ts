@@ -1,7 +1,8 @@
 // Builds everything activities need from the validated configuration: database, Cloudflare, Telegram, notifier.
+import { resolve } from 'node:path';
 import { createActivities, type Activities } from '../activities';
 import { createPrefixRegistry, digestOf, type PrefixRegistry } from '../activities/prefix-registry';
-import { policyFor, type AppConfig } from '../config';
+import { ConfigError, policyFor, type AppConfig } from '../config';
 import {
   createNetworkEventStore,
   createRecords,
@@ -63,8 +64,18 @@ function configuredCidrs(registry: PrefixRegistry): () => readonly string[] {
   };
 }
 
+/** Opens the records database; a path that cannot be used is a configuration error naming the setting and file. */
+function openRecordsDatabase(path: string): DatabaseHandle {
+  try {
+    return openDatabase(path);
+  } catch (err) {
+    const where = resolve(path) === path ? path : `${path} (${resolve(path)})`;
+    throw new ConfigError([`DATABASE_PATH=${where}: cannot open the records database: ${(err as Error).message}`]);
+  }
+}
+
 export function buildDependencies(config: AppConfig, logger: Logger, opts: DependencyOptions = {}): Dependencies {
-  const database = openDatabase(config.databasePath);
+  const database = openRecordsDatabase(config.databasePath);
   try {
     const report = migrateDatabase(database);
     if (report.applied.length || report.addedColumns.length || report.adopted) {

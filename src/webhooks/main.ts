@@ -1,14 +1,20 @@
 // Entry point of the webhook receiver (npm run webhook-receiver): configuration, logger, a lazy Temporal client for
 // the supervisor signal, the HTTP service, and a graceful stop on SIGTERM / SIGINT.
-import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
+import { loadDotenv } from '../config/dotenv';
+import { secretValues } from '../config/secrets';
 import { createLogger } from '../logger';
-import { temporalConnectConfig } from '../runtime/temporal';
+import { EXIT_CONFIG, EXIT_FATAL, reportCannotStart, reportFatal, type FatalContext } from '../runtime/fatal';
+import { temporalConnectConfig, temporalSecrets } from '../runtime/temporal';
 import { startWebhookReceiver } from './receiver';
 
+/** Where the last words go: stderr until the logger exists, then the logger; secrets scrubbed either way. */
+const fatal: FatalContext = { name: 'webhook-receiver', logger: null, secrets: [] };
+
 async function main(): Promise<number> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadDotenv();
+  fatal.secrets = secretValues(process.env);
   let config;
   try {
     // The receiver never calls Cloudflare: it needs no Cloudflare credentials.
@@ -17,13 +23,15 @@ async function main(): Promise<number> {
       throw new ConfigError(['WEBHOOK_SECRET is not set: the receiver refuses to run without a secret']);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`webhook-receiver: cannot start: ${err.message}\n`);
-      return 2;
+      reportCannotStart(err, fatal);
+      return EXIT_CONFIG;
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets, name: 'webhook-receiver' });
   const target = temporalConnectConfig();
+  fatal.secrets = [...new Set([...fatal.secrets, ...config.secrets, ...temporalSecrets(target)])];
+  const logger = createLogger({ level: config.logLevel, secrets: fatal.secrets, name: 'webhook-receiver' });
+  fatal.logger = logger;
   // Lazy: the receiver starts (and stores webhooks) even when Temporal is down; gRPC reconnects on its own.
   const connection = Connection.lazy(target.connectionOptions);
   const temporal = new Client({ connection, namespace: target.namespace });
@@ -65,7 +73,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`webhook-receiver: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    reportFatal(err, fatal);
+    process.exit(EXIT_FATAL);
   },
 );

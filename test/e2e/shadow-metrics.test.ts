@@ -12,10 +12,12 @@ import { statusQuery } from '../../src/workflows/messages';
 import type { ProtectionStatus } from '../../src/workflows/types';
 import { CF_TOKEN, startFixture, TG_TOKEN, type Fixture, type TestPrefix } from '../helpers/fixture';
 import { eventually } from '../helpers/temporal';
+import { childEnv } from '../helpers/worker-process';
 import { scrape, valueOf, type Sample } from './metrics-text';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CALM_S = 8;
+const NAMESPACE = 'mt-shadow';
 const X: TestPrefix = {
   cidr: '185.54.81.0/24',
   description: 'DMZ',
@@ -57,7 +59,7 @@ function npmScript(name: string, extraArgs: string[], env: Record<string, string
   const chunks: string[] = [];
   const child = spawn(process.execPath, [...args, ...extraArgs], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -117,6 +119,8 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
       TEMPORAL_DB_FILE: join(fx.dir, 'temporal', 'temporal.db'),
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: 'off',
+      // Not "default": the embedded server must create the namespace the worker's envconfig names.
+      TEMPORAL_NAMESPACE: NAMESPACE,
       METRICS_PORT: String(metricsPort),
     });
     await eventually(() => (proc.output().includes('worker starting') ? true : undefined), {
@@ -124,7 +128,7 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
       what: `the worker to start; output so far:\n${proc.output()}`,
     });
     connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-    client = new Client({ connection });
+    client = new Client({ connection, namespace: NAMESPACE });
   });
 
   after(async () => {
@@ -146,8 +150,14 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
     const started = lines.find((l) => l.msg === 'worker starting');
     assert.equal(started?.shadow, true);
     assert.ok(
-      lines.some((l) => l.msg === 'embedded Temporal server ready' && l.address === `127.0.0.1:${temporalPort}`),
+      lines.some(
+        (l) =>
+          l.msg === 'embedded Temporal server ready' &&
+          l.address === `127.0.0.1:${temporalPort}` &&
+          l.namespace === NAMESPACE,
+      ),
     );
+    assert.deepEqual(started?.temporal, { address: `127.0.0.1:${temporalPort}`, namespace: NAMESPACE });
     assert.ok(lines.some((l) => l.level === 40 && /^SHADOW MODE/.test(String(l.msg))));
   });
 
@@ -254,7 +264,12 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
     assert.ok(wf, 'the workflow log line reached pino as JSON');
     assert.equal(wf.level, 40);
     assert.equal(wf.workflowId, protectionWorkflowId(X.cidr));
-    assert.ok(lines.some((l) => l.sdkComponent === 'activity' && /SHADOW MODE: would withdraw/.test(String(l.msg))));
+    assert.ok(
+      lines.some(
+        (l) => l.sdkComponent === 'activity' && l.level === 40 && /SHADOW MODE: would withdraw/.test(String(l.msg)),
+      ),
+      'the activity says it loudly (warn) too',
+    );
 
     const samples = await scrape(metricsUrl);
     assert.equal(metric(samples, 'decisions_total', { prefix: X.cidr, action: 'withdraw', reason: '' }), 1);

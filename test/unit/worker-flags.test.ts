@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { NO_DOTENV } from '../../src/config/dotenv';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -9,7 +10,8 @@ function worker(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'worker.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '' },
+    // No ./.env of the developer's: the flags alone decide.
+    env: { PATH: process.env.PATH ?? '', [NO_DOTENV]: '1' },
     timeout: 30_000,
   });
 }
