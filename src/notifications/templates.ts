@@ -94,7 +94,11 @@ function prefixBlock(prefix: { cidr: string; description: string }): string[] {
 function peakBlock(peak: PeakStats | null): string[] {
   if (!peak) return [line('📦', 'Peak', 'no attack traffic observed')];
   return [
-    line('📦', 'Peak dropped packets', `${formatCount(peak.packets)} pkts`),
+    line(
+      '📦',
+      'Peak dropped packets',
+      `${formatCount(peak.packets)} pkts${peak.pps !== undefined ? ` (${formatCount(peak.pps)} pps)` : ''}`,
+    ),
     line('📈', 'Peak dropped traffic', formatMbps(peak.mbps)),
     line('🔧', 'Mitigation systems', peak.systems.length > 0 ? peak.systems.join(', ') : 'none reported'),
     line('⏱️', 'Peak seen at', formatTimestamp(peak.atMs)),
@@ -260,6 +264,80 @@ function withdrawSkippedLocked(n: Of<'withdraw_skipped_locked'>): Blocks {
   ];
 }
 
+function withdrawDeferred(n: Of<'withdraw_deferred'>): Blocks {
+  return [
+    [HEADER, title('⏸️', 'WITHDRAW DEFERRED — Cloudflare state unreadable')],
+    prefixBlock(n.prefix),
+    [
+      `ℹ️ ${escapeHtml(
+        'The calm period is over, but the prefix state could not be read from Cloudflare right before the withdraw, so nothing was changed. It is tried again every cycle.',
+      )}`,
+      line('🔁', 'Cycles deferred', formatCount(n.cycles)),
+      line('⏱️', 'Deferred since', formatTimestamp(n.sinceMs)),
+      section('ERROR'),
+      `<pre>${escapeHtml(n.error.trim() === '' ? '(no error text)' : n.error)}</pre>`,
+    ],
+    [
+      section('BGP STATUS'),
+      line('🛣️', 'Routing', 'unchanged (still via Magic Transit)'),
+      `👉 ${b('Check:')} ${escapeHtml('the Cloudflare API token and the API status; withdraw by hand if it stays like this.')}`,
+    ],
+    [stamp(n.atMs)],
+  ];
+}
+
+function advertiseFailed(n: Of<'advertise_failed'>): Blocks {
+  return [
+    [HEADER, title('❌', 'QUEUED ADVERTISE FAILED — prefix NOT protected')],
+    prefixBlock(n.prefix),
+    [
+      line('👤', 'Queued by', n.actor),
+      line('⏳', 'Queued at', formatTimestamp(n.requestedAtMs)),
+      section('ERROR'),
+      `<pre>${escapeHtml(n.error.trim() === '' ? '(no error text)' : n.error)}</pre>`,
+    ],
+    [
+      section('BGP STATUS'),
+      line('⚠️', 'Advertisement', 'NOT made; the prefix is not routed via Magic Transit'),
+      `👉 ${b('Action required:')} ${escapeHtml('the queued request was dropped; advertise the prefix again once the cause is fixed.')}`,
+    ],
+    [stamp(n.atMs)],
+  ];
+}
+
+const ENDED_WHY: Record<Of<'protection_ended'>['reason'], string> = {
+  not_on_demand: 'Cloudflare reports no on-demand advertisement state for this prefix (on-demand disabled)',
+  prefix_missing: 'Cloudflare does not know this BGP prefix any more (deleted, or a wrong bgp_prefix_id)',
+};
+
+function protectionEnded(n: Of<'protection_ended'>): Blocks {
+  return [
+    [HEADER, title('🛑', 'PROTECTION ENDED — prefix no longer controllable')],
+    prefixBlock(n.prefix),
+    [
+      line('❓', 'Why', ENDED_WHY[n.reason]),
+      lineCode('🔎', 'Detail', n.detail.trim() === '' ? 'none' : n.detail),
+      `ℹ️ ${escapeHtml('No change was made. Auto-withdraw stops watching this prefix until it is advertised on demand again.')}`,
+    ],
+    [stamp(n.atMs)],
+  ];
+}
+
+function prefixMissing(n: Of<'prefix_missing'>): Blocks {
+  return [
+    [HEADER, title('⚠️', 'PREFIX MISSING AT CLOUDFLARE — not protected')],
+    prefixBlock(n.prefix),
+    [
+      lineCode('🧩', 'IP prefix (parent) ID', n.parentPrefixId),
+      lineCode('🧩', 'BGP prefix ID', n.bgpPrefixId),
+      `👉 ${b('Check the prefix mapping:')} ${escapeHtml(
+        'Cloudflare does not list this BGP prefix under its parent, so nothing watches or withdraws it.',
+      )}`,
+    ],
+    [stamp(n.atMs)],
+  ];
+}
+
 /** "1.25 Gb", "980.00 Mb", "12.00 kb": an amount of data (not a rate). */
 export function formatBits(bits: number): string {
   if (!Number.isFinite(bits)) return 'n/a';
@@ -332,6 +410,14 @@ function blocksFor(n: Notification): Blocks {
       return withdrawSkippedLocked(n);
     case 'network_attacks_detected':
       return networkAttacksDetected(n);
+    case 'withdraw_deferred':
+      return withdrawDeferred(n);
+    case 'advertise_failed':
+      return advertiseFailed(n);
+    case 'protection_ended':
+      return protectionEnded(n);
+    case 'prefix_missing':
+      return prefixMissing(n);
     default: {
       const unknown: never = n;
       throw new Error(`unknown notification kind: ${(unknown as { kind: string }).kind}`);

@@ -70,6 +70,41 @@ export type Notification =
       atMs: number;
     }
   | {
+      /** The live state could not be read before a due withdraw for several cycles: nothing was PATCHed yet. */
+      kind: 'withdraw_deferred';
+      prefix: PrefixRef;
+      error: string;
+      /** Consecutive cycles whose withdraw was deferred. */
+      cycles: number;
+      sinceMs: number;
+      atMs: number;
+    }
+  | {
+      /** A queued advertise failed for good (locked, refused credentials, prefix unknown): it was dropped. */
+      kind: 'advertise_failed';
+      prefix: PrefixRef;
+      actor: string;
+      requestedAtMs: number;
+      error: string;
+      atMs: number;
+    }
+  | {
+      /** Protection of a prefix ended because Cloudflare no longer lets us control it. */
+      kind: 'protection_ended';
+      prefix: PrefixRef;
+      reason: 'not_on_demand' | 'prefix_missing';
+      detail: string;
+      atMs: number;
+    }
+  | {
+      /** A configured prefix is not listed under its parent at Cloudflare: it is not protected. */
+      kind: 'prefix_missing';
+      prefix: PrefixRef;
+      parentPrefixId: string;
+      bgpPrefixId: string;
+      atMs: number;
+    }
+  | {
       /** One network analytics monitor run found attacks no earlier run had recorded (one message per run). */
       kind: 'network_attacks_detected';
       windowStartMs: number;

@@ -87,6 +87,31 @@ const samples: { [K in NotificationKind]: Array<Extract<Notification, { kind: K 
   ],
   telemetry_restored: [{ kind: 'telemetry_restored', prefix, lostForMs: 754_000, atMs: AT }],
   withdraw_skipped_locked: [{ kind: 'withdraw_skipped_locked', prefix, atMs: AT }],
+  withdraw_deferred: [
+    {
+      kind: 'withdraw_deferred',
+      prefix,
+      error: 'CloudflareUnavailableError: HTTP 503 <upstream>',
+      cycles: 5,
+      sinceMs: AT - 5 * 60_000,
+      atMs: AT,
+    },
+  ],
+  advertise_failed: [
+    {
+      kind: 'advertise_failed',
+      prefix,
+      actor: 'alice@noc1: customer asked',
+      requestedAtMs: AT - 10 * 60_000,
+      error: 'PrefixLockedError: 185.54.81.0/24 is locked',
+      atMs: AT,
+    },
+  ],
+  protection_ended: [
+    { kind: 'protection_ended', prefix, reason: 'not_on_demand', detail: 'on_demand.advertised is null', atMs: AT },
+    { kind: 'protection_ended', prefix, reason: 'prefix_missing', detail: 'HTTP 404, code 1000', atMs: AT },
+  ],
+  prefix_missing: [{ kind: 'prefix_missing', prefix, parentPrefixId: 'p4', bgpPrefixId: 'b81', atMs: AT }],
   network_attacks_detected: [
     {
       kind: 'network_attacks_detected',
@@ -222,6 +247,40 @@ describe('notification templates', () => {
       assert.match(text, /Withdrawn/);
       assert.match(text, /Direct \(Magic Transit OFF\)/);
       assert.doesNotMatch(text, /SHADOW|MANUAL/);
+    });
+
+    it('prefix_withdrawn shows peak packets per second when known', () => {
+      const n = samples.prefix_withdrawn[0]!;
+      assert.match(shown({ ...n, peak: { ...peak, pps: 4166.7 } }), /1,250,000 pkts \(4,167 pps\)/);
+      assert.doesNotMatch(shown(n), /pps/);
+    });
+
+    it('withdraw_deferred: nothing changed, how long, the error', () => {
+      const text = shown(samples.withdraw_deferred[0]!);
+      assert.match(text, /WITHDRAW DEFERRED/);
+      assert.match(text, /nothing was changed/);
+      assert.match(text, /Cycles deferred: 5/);
+      assert.match(text, /Deferred since: 2026-01-19T14:25:00Z/);
+      assert.match(text, /HTTP 503 <upstream>/);
+      assert.doesNotMatch(text, /WITHDRAWAL FAILED/);
+    });
+
+    it('advertise_failed: who queued it, when, why, and that the prefix is not protected', () => {
+      const text = shown(samples.advertise_failed[0]!);
+      assert.match(text, /QUEUED ADVERTISE FAILED — prefix NOT protected/);
+      assert.match(text, /Queued by: alice@noc1: customer asked/);
+      assert.match(text, /Queued at: 2026-01-19T14:20:00Z/);
+      assert.match(text, /PrefixLockedError/);
+    });
+
+    it('protection_ended and prefix_missing name the cause', () => {
+      const [notOnDemand, missing] = samples.protection_ended;
+      assert.match(shown(notOnDemand!), /on-demand disabled/);
+      assert.match(shown(missing!), /wrong bgp_prefix_id/);
+      const text = shown(samples.prefix_missing[0]!);
+      assert.match(text, /PREFIX MISSING AT CLOUDFLARE/);
+      assert.match(text, /BGP prefix ID: b81/);
+      assert.match(text, /IP prefix \(parent\) ID: p4/);
     });
 
     it('prefix_withdrawn without a peak says no attack traffic was observed', () => {
