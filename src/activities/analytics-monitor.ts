@@ -1,6 +1,7 @@
-// The network analytics monitor's activity: read the dosd drop events of the lookback window, store the new ones
-// (deduplicated by event hash) and report the attacks no earlier run had seen, once per run key.
-import type { NetworkEventStore, NetworkRunResult } from '../db/network-events';
+// The network analytics monitor's activities: read the dosd drop events of the lookback window, store the new ones
+// (deduplicated by event hash) and report the attacks no earlier run had seen, once per run key; once the run's
+// summary is sent, stamp notified_at on the rows it announced.
+import type { MarkNotifiedResult, NetworkEventStore, NetworkRunResult } from '../db/network-events';
 import type { NetworkEventsApi } from '../integrations/cloudflare/network-events-query';
 import { classified } from './failures';
 
@@ -38,6 +39,12 @@ export function createAnalyticsMonitorActivities(deps: AnalyticsMonitorActivityD
         atMs: now(),
       });
       return { ...result, windowStartMs: window.startMs, windowEndMs: window.endMs };
+    },
+
+    /** notified_at = when the summary under summaryKey was sent, on the rows of the attacks it announced. */
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async markNetworkEventsNotified(input: { runKey: string; summaryKey: string }): Promise<MarkNotifiedResult> {
+      return deps.networkEventStore.markNotified(monitorRunKey(input.runKey), input.summaryKey);
     },
   };
 }

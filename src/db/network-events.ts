@@ -1,5 +1,7 @@
 // network_analytics_events: a monitor run's rows inserted once (INSERT OR IGNORE on the SHA-256 event hash) and the
 // run's outcome remembered under an operation key, so a retried run reports the same new attacks instead of none.
+// As in the operators' table, event_datetime is Cloudflare's datetime text verbatim and notified_at is when the
+// Telegram message announcing the row's attack was sent (NULL until then, and for rows of attacks announced before).
 import { createHash } from 'node:crypto';
 import { attackKeyOf, summariseAttacks, type AttackSummary, type NetworkEvent } from '../domain/network-events';
 import type { DatabaseHandle } from './connection';
@@ -33,14 +35,26 @@ export interface NetworkRunInput {
 
 export interface NetworkEventCounts {
   total: number;
-  /** Rows whose event time is today (UTC). */
+  /** Rows notified today (UTC): the operators' `date(notified_at) = date('now')`. */
   today: number;
   attacks: number;
+}
+
+export interface MarkNotifiedResult {
+  /** Rows stamped now (0 when the summary was not sent, or a retry found them stamped). */
+  marked: number;
+  /** When the summary was sent (notification_log), `YYYY-MM-DD HH:MM:SS` UTC; null when it was not. */
+  notifiedAt: string | null;
 }
 
 export interface NetworkEventStore {
   /** Records one monitor run; the same runKey always returns the first attempt's result. */
   recordRun(input: NetworkRunInput): NetworkRunResult;
+  /**
+   * Stamps notified_at on the rows of the attacks a run announced, with the time its summary message was sent
+   * (read from notification_log under summaryKey); nothing when it was not sent. Idempotent.
+   */
+  markNotified(runKey: string, summaryKey: string): MarkNotifiedResult;
   recent(limit?: number): NetworkAnalyticsEventRow[];
   counts(): NetworkEventCounts;
 }
@@ -103,7 +117,8 @@ export function createNetworkEventStore(handle: DatabaseHandle, opts: { now?: ()
       const info = insert.run({
         eventHash: networkEventHash(e.hashKey),
         attackId: e.attackId,
-        eventDatetime: toSqliteTimestamp(e.datetimeMs),
+        // Verbatim, as the operators' monitor stored it (the hash is computed over this same text).
+        eventDatetime: e.datetime,
         attackVector: e.attackVector,
         ruleName: e.ruleName,
         ruleId: e.ruleId,
@@ -122,8 +137,8 @@ export function createNetworkEventStore(handle: DatabaseHandle, opts: { now?: ()
         bits: e.bits,
         outcome: e.outcome,
         mitigationReason: e.mitigationReason,
-        // As the operators' monitor did (a CURRENT_TIMESTAMP default): when the row was recorded for notification.
-        notifiedAt: at,
+        // Set once the run's summary message is sent (markNotified).
+        notifiedAt: null,
         rawData: JSON.stringify(e.raw),
       });
       if (info.changes === 0) continue;
@@ -152,8 +167,39 @@ export function createNetworkEventStore(handle: DatabaseHandle, opts: { now?: ()
     return result;
   });
 
+  const summarySent = db.prepare<[string], { state: string; updated_at: string }>(
+    'SELECT state, updated_at FROM notification_log WHERE key = ?',
+  );
+  const runRows = db.prepare<
+    [number, number],
+    { id: number; attackId: string | null; attackVector: string | null; destinationIp: string | null }
+  >(
+    `SELECT id, attack_id AS attackId, attack_vector AS attackVector, destination_ip AS destinationIp
+     FROM network_analytics_events WHERE id BETWEEN ? AND ? AND notified_at IS NULL ORDER BY id`,
+  );
+  const stamp = db.prepare<[string, number]>(
+    'UPDATE network_analytics_events SET notified_at = ? WHERE id = ? AND notified_at IS NULL',
+  );
+
+  const markNotified = db.transaction((runKey: string, summaryKey: string): MarkNotifiedResult => {
+    const sent = summarySent.get(summaryKey);
+    if (sent?.state !== 'sent') return { marked: 0, notifiedAt: null };
+    const stored = previous.get(runKey)?.result;
+    if (!stored) return { marked: 0, notifiedAt: sent.updated_at };
+    const run = JSON.parse(stored) as NetworkRunResult;
+    if (run.firstId === null || run.lastId === null) return { marked: 0, notifiedAt: sent.updated_at };
+    const announced = new Set(run.newAttacks.map((a) => a.key));
+    let marked = 0;
+    for (const row of runRows.all(run.firstId, run.lastId)) {
+      if (announced.has(attackKeyOf(row))) marked += stamp.run(sent.updated_at, row.id).changes;
+    }
+    return { marked, notifiedAt: sent.updated_at };
+  });
+
   return {
     recordRun: (input) => recordRun.immediate(input),
+
+    markNotified: (runKey, summaryKey) => markNotified.immediate(runKey, summaryKey),
 
     recent: (limit = 20) =>
       db
@@ -166,7 +212,7 @@ export function createNetworkEventStore(handle: DatabaseHandle, opts: { now?: ()
       const today = toSqliteTimestamp(now());
       const row = db
         .prepare(
-          `SELECT COUNT(*) AS total, SUM(date(event_datetime) = date(?)) AS today,
+          `SELECT COUNT(*) AS total, SUM(date(notified_at) = date(?)) AS today,
              COUNT(DISTINCT NULLIF(attack_id, '')) AS attacks FROM network_analytics_events`,
         )
         .get(today) as { total: number; today: number | null; attacks: number };

@@ -1,9 +1,11 @@
 // AnalyticsMonitor: one run of the network analytics monitor (started every MONITOR_INTERVAL by a schedule): store the
-// dosd drop events of the lookback window, then one summary message if the run found attacks no earlier run had seen.
+// dosd drop events of the lookback window, then one summary message if the run found attacks no earlier run had seen,
+// and once it is sent, notified_at on the rows it announced.
 import {
   ActivityFailure,
   ApplicationFailure,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   workflowInfo,
@@ -36,7 +38,7 @@ const telegram = proxyActivities<Pick<Activities, 'sendNotification'>>({
   },
 });
 
-const records = proxyLocalActivities<Pick<Activities, 'recordNotificationFailed'>>({
+const records = proxyLocalActivities<Pick<Activities, 'recordNotificationFailed' | 'markNetworkEventsNotified'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 });
@@ -54,6 +56,8 @@ export interface AnalyticsMonitorResult {
   truncated: boolean;
   /** Fate of the run's summary message ('none' when there was nothing new to announce). */
   notification: 'none' | 'sent' | 'skipped' | 'already_sent' | 'failed';
+  /** Rows whose notified_at this run set (the rows of the attacks its message announced). */
+  notifiedEvents: number;
 }
 
 /** notification_log key of a run's summary: one message per run, however often its activities are retried. */
@@ -78,6 +82,7 @@ export async function AnalyticsMonitor(input: AnalyticsMonitorInput): Promise<An
     continuingEvents: run.continuingEvents,
     truncated: run.truncated,
     notification: 'none',
+    notifiedEvents: 0,
   };
   if (run.truncated)
     log.warn(`network analytics: the row limit was reached (${run.fetched} rows); smaller groups may be missing`);
@@ -105,6 +110,15 @@ export async function AnalyticsMonitor(input: AnalyticsMonitorInput): Promise<An
     log.warn(`network analytics summary not delivered: ${error}`);
     await records.recordNotificationFailed({ key, error });
     result.notification = 'failed';
+  }
+  // Runs begun before this step existed replay without it.
+  if ((result.notification === 'sent' || result.notification === 'already_sent') && patched('mark-notified-at')) {
+    try {
+      result.notifiedEvents = (await records.markNetworkEventsNotified({ runKey, summaryKey: key })).marked;
+    } catch (err) {
+      // The message went out; only the column stays empty.
+      log.warn(`network analytics: notified_at not recorded: ${failureText(err)}`);
+    }
   }
   return result;
 }

@@ -2,6 +2,7 @@
 // across connections), webhook statistics, network analytics runs (hash compatible with the operators' monitor,
 // new vs continuing attacks, replayed runs), batched retention, online backup under writes, integrity check.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   BackupTargetExistsError,
   checkDatabase,
   createNetworkEventStore,
+  createRecords,
   createWebhookStore,
   migrateDatabase,
   networkEventHash,
@@ -221,10 +223,81 @@ describe('alert records (SQLite files)', () => {
       );
       assert.equal(stored.length, 4);
       assert.ok(stored.every((r) => /^[0-9a-f]{32}$/.test(String(r.event_hash))));
-      assert.equal(stored[0]?.event_datetime, '2026-01-19 13:50:00');
-      assert.equal(stored[0]?.notified_at, toSqliteTimestamp(NOW));
+      // Cloudflare's text verbatim, as the operators' monitor stored it; not notified until a message is sent.
+      assert.equal(stored[0]?.event_datetime, '2026-01-19T13:50:00Z');
+      assert.equal(stored[0]?.event_hash, networkEventHash('2026-01-19T13:50:00Z|atk-1|203.0.113.7|185.54.81.10|443'));
+      assert.equal(stored[0]?.notified_at, null);
       assert.deepEqual(JSON.parse(String(stored[0]?.raw_data)), { dimensions: e1.raw.dimensions, sum: e1.raw.sum });
-      assert.deepEqual(store.counts(), { total: 4, today: 4, attacks: 2 });
+      assert.deepEqual(store.counts(), { total: 4, today: 0, attacks: 2 });
+    });
+
+    it('notified_at: set when the summary was sent, on the rows of the attacks it announced only', () => {
+      const store = createNetworkEventStore(handle, { now: () => NOW });
+      const records = createRecords(handle);
+      const sent = (key: string, atMs: number) => {
+        records.beginNotification({ key, kind: 'network_attacks_detected', prefix: null, atMs });
+        records.markNotificationSent(key, 42, atMs);
+      };
+      store.recordRun({ runKey: 'n1', events: [dosdGroup()], truncated: false, atMs: NOW - 600_000 });
+      sent('n1/summary', NOW - 590_000);
+      assert.deepEqual(store.markNotified('n1', 'n1/summary'), { marked: 1, notifiedAt: '2026-01-19 13:50:10' });
+      // Next run: one more row of atk-1 (announced before) and a new attack.
+      const run2 = store.recordRun({
+        runKey: 'n2',
+        events: [
+          dosdGroup({ datetime: '2026-01-19T13:56:00Z' }),
+          dosdGroup({ attackId: 'atk-2', ipDestinationAddress: '185.54.82.20' }),
+          dosdGroup({ attackId: 'atk-2', ipDestinationAddress: '185.54.82.21' }),
+        ],
+        truncated: false,
+        atMs: NOW,
+      });
+      assert.deepEqual([run2.inserted, run2.continuingEvents, run2.newAttacks.length], [3, 1, 1]);
+      // Not sent (yet, or never: failed / skipped): nothing is stamped.
+      assert.deepEqual(store.markNotified('n2', 'n2/summary'), { marked: 0, notifiedAt: null });
+      records.beginNotification({ key: 'n2/summary', kind: 'network_attacks_detected', prefix: null, atMs: NOW });
+      records.markNotificationSkipped('n2/summary', 'Telegram is not configured', NOW);
+      assert.equal(store.markNotified('n2', 'n2/summary').marked, 0);
+      store.recordRun({ runKey: 'n3', events: [dosdGroup({ attackId: 'atk-3' })], truncated: false, atMs: NOW });
+      sent('n3/summary', NOW + 5_000);
+      assert.equal(store.markNotified('n3', 'n3/summary').marked, 1);
+      assert.equal(store.markNotified('n3', 'n3/summary').marked, 0, 'idempotent');
+      assert.deepEqual(
+        rows('SELECT attack_id, notified_at FROM network_analytics_events ORDER BY id').map(
+          (r) => `${String(r.attack_id)} ${String(r.notified_at)}`,
+        ),
+        ['atk-1 2026-01-19 13:50:10', 'atk-1 null', 'atk-2 null', 'atk-2 null', 'atk-3 2026-01-19 14:00:05'],
+      );
+      assert.deepEqual(store.counts(), { total: 5, today: 2, attacks: 3 });
+    });
+
+    it("recognises the rows the operators' monitor stored (its hash over the same text) after the switch-over", () => {
+      const group = dosdGroup({ datetime: '2026-01-19T12:00:00Z' });
+      // The operators' monitor: SHA-256 hex (first 32) of f"{datetime}|{attackId}|{src}|{dst}|{port}", via Python.
+      const python = spawnSync(
+        'python3',
+        [
+          '-c',
+          'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:32])',
+          '2026-01-19T12:00:00Z|atk-1|203.0.113.7|185.54.81.10|443',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(python.status, 0, python.stderr);
+      const theirHash = python.stdout.trim();
+      handle.sqlite
+        .prepare(
+          `INSERT INTO network_analytics_events (event_hash, attack_id, event_datetime, source_ip, destination_ip,
+             destination_port, packets, notified_at) VALUES (?, 'atk-1', '2026-01-19T12:00:00Z', '203.0.113.7',
+             '185.54.81.10', 443, 1000, '2026-01-19 12:05:00')`,
+        )
+        .run(theirHash);
+      const store = createNetworkEventStore(handle);
+      const run = store.recordRun({ runKey: 'switch-over', events: [group], truncated: false, atMs: NOW });
+      assert.deepEqual([run.inserted, run.newAttacks.length], [0, 0]);
+      assert.deepEqual(rows('SELECT event_datetime FROM network_analytics_events'), [
+        { event_datetime: '2026-01-19T12:00:00Z' },
+      ]);
     });
 
     it("a retried run returns the first attempt's result (so its summary is still sent) and writes nothing", () => {

@@ -7,11 +7,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
+import { toSqliteTimestamp } from '../../src/db';
 import { buildDependencies, type Dependencies } from '../../src/runtime/dependencies';
 import type { AnalyticsMonitorResult } from '../../src/workflows/analytics-monitor';
 import type { RetentionResult } from '../../src/workflows/retention';
 import { memoryLogger, startFixture, type Fixture, type TestPrefix } from '../helpers/fixture';
 import { createTimeSkippingEnv, quietTemporalRuntime, workflowBundle } from '../helpers/temporal';
+import { operatorCount } from '../webhooks/operator-queries';
 
 const MIN = 60_000;
 const LOOKBACK = 15 * MIN;
@@ -73,6 +75,7 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
     fx.cf.faults.clear();
   });
 
+  const lastRunId = () => `analytics-monitor-test-${seq}`;
   const runMonitor = (workflowId = `analytics-monitor-test-${++seq}`) =>
     env.client.workflow.execute<(i: { lookbackMs: number }) => Promise<AnalyticsMonitorResult>>('AnalyticsMonitor', {
       workflowId,
@@ -121,6 +124,23 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
     assert.match(text, /atk-syn-1/);
     assert.match(text, /atk-udp-2/);
     assert.match(text, /185\.54\.81\.10:443/);
+    // notified_at: when that message was sent, on every row it announced; the operators' "events today" counts them.
+    assert.equal(result.notifiedEvents, result.inserted);
+    const sentAtMs = deps.records.getNotification(`analytics-monitor/${lastRunId()}/summary`)?.updatedAtMs;
+    assert.ok(sentAtMs);
+    const sentAt = toSqliteTimestamp(sentAtMs);
+    assert.deepEqual(
+      deps.database.sqlite.prepare('SELECT DISTINCT notified_at AS n FROM network_analytics_events').all(),
+      [{ n: sentAt }],
+    );
+    assert.equal(
+      operatorCount(
+        fx.databasePath,
+        `SELECT COUNT(*) FROM network_analytics_events
+   WHERE date(notified_at) = date('now')`,
+      ),
+      result.inserted,
+    );
   });
 
   it('the next run over an overlapping window stores nothing twice and announces nothing already announced', async () => {
@@ -148,7 +168,14 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
     const before = rows();
     const result = await runMonitor('analytics-monitor-test-telegram-down');
     assert.equal(result.notification, 'failed');
+    assert.equal(result.notifiedEvents, 0);
     assert.ok(rows() > before);
+    const stamped = deps.database.sqlite
+      .prepare(
+        `SELECT COUNT(*) AS n FROM network_analytics_events WHERE attack_id = 'atk-icmp-4' AND notified_at IS NOT NULL`,
+      )
+      .get() as { n: number };
+    assert.equal(stamped.n, 0, 'no message, no notified_at');
     const log = deps.records.getNotification('analytics-monitor/analytics-monitor-test-telegram-down/summary');
     assert.equal(log?.state, 'failed');
   });
@@ -163,7 +190,7 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
     assert.equal(fx.tg.messages.length, messages);
   });
 
-  it('RecordsRetention prunes webhooks older than 30 days and attack events older than 90 days', async () => {
+  it('RecordsRetention prunes webhooks older than 30 days, attack events older than 90, monitor run keys older than 7', async () => {
     const db = deps.database.sqlite;
     const now = await env.currentTimeMs();
     const at = (daysAgo: number) => new Date(now - daysAgo * 86_400_000).toISOString().slice(0, 19).replace('T', ' ');
@@ -179,6 +206,14 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
       'END',
       at(89),
     );
+    const runKeys = db.prepare(
+      `SELECT key FROM operation_keys WHERE kind = 'analytics_monitor' AND datetime(created_at) < datetime(?)`,
+    );
+    db.prepare(
+      `INSERT INTO operation_keys (key, kind, created_at) VALUES (?, 'analytics_monitor', ?), (?, 'analytics_monitor', ?)`,
+    ).run('analytics-monitor/stale', at(8), 'analytics-monitor/fresh', at(1));
+    const stale = runKeys.all(at(7)).length;
+    assert.ok(stale >= 1);
     const result = await env.client.workflow.execute<() => Promise<RetentionResult>>('RecordsRetention', {
       workflowId: 'records-retention-test',
       taskQueue: TASK_QUEUE,
@@ -188,8 +223,10 @@ describe('AnalyticsMonitor and RecordsRetention (time-skipping, real activities)
       webhookEvents: 1,
       attackEvents: 1,
       networkAnalyticsEvents: 0,
-      monitorRunKeys: 0,
+      monitorRunKeys: stale,
     });
+    assert.equal(runKeys.all(at(7)).length, 0);
+    assert.ok(db.prepare(`SELECT 1 FROM operation_keys WHERE key = 'analytics-monitor/fresh'`).get());
     assert.deepEqual(db.prepare('SELECT alert_id FROM webhook_events').all(), [{ alert_id: 'new' }]);
     assert.deepEqual(db.prepare('SELECT event_type FROM attack_events').all(), [{ event_type: 'END' }]);
   });

@@ -1,4 +1,5 @@
-// mtctl stats: the counters of the operators' get_stats(), plus webhook and network analytics counts.
+// mtctl stats: the counters of the operators' get_stats(), plus webhook and network analytics counts, each counted
+// as the operators' printed sqlite3 queries count it.
 import type { Command } from 'commander';
 import { createNetworkEventStore, createQueries, createWebhookStore } from '../../db';
 import type { CliContext } from '../context';
@@ -27,7 +28,7 @@ export function registerStatsCommand(program: Command, ctx: CliContext): void {
         ['Webhooks today', stats.webhooksToday],
         ['Completed attacks (START and END webhooks)', stats.completedAttacks],
         ['Network analytics events', stats.networkEvents.total],
-        ['Network analytics events today', stats.networkEvents.today],
+        ['Network analytics events notified today', stats.networkEvents.today],
         ['Distinct attacks in network analytics', stats.networkEvents.attacks],
       ] as const;
       const width = Math.max(...lines.map(([label]) => label.length));
