@@ -50,6 +50,11 @@ export interface WebhookStore {
   stats(): WebhookStats;
   byAlertId(alertId: string): WebhookEventRow[];
   attackEventsByAttackId(attackId: string): AttackEventRow[];
+  /**
+   * The attack_events rows stored with a webhook (same transaction: same payload and time). Alerts without an
+   * attack id (their alert_id is a content hash) have attack_id NULL there; this is how they are found.
+   */
+  attackEventsOfWebhook(webhookId: number): AttackEventRow[];
   /** WITHDRAW attack_events of a prefix, oldest first. */
   withdrawalsOfPrefix(prefix: string): AttackEventRow[];
 }
@@ -209,6 +214,17 @@ export function createWebhookStore(handle: DatabaseHandle, opts: { now?: () => n
       db
         .prepare(`SELECT ${EVENT_COLUMNS} FROM attack_events WHERE attack_id = ? ORDER BY datetime(created_at), id`)
         .all(attackId) as AttackEventRow[],
+
+    attackEventsOfWebhook: (webhookId) =>
+      db
+        .prepare(
+          `SELECT ${EVENT_COLUMNS} FROM attack_events WHERE id IN (
+             SELECT e.id FROM attack_events e JOIN webhook_events w ON w.id = ?
+             WHERE e.raw_payload = w.payload AND e.created_at IS w.received_at
+               AND (e.attack_id IS NULL OR e.attack_id = w.alert_id))
+           ORDER BY id`,
+        )
+        .all(webhookId) as AttackEventRow[],
 
     withdrawalsOfPrefix: (prefix) =>
       db

@@ -203,6 +203,37 @@ describe('mtctl records toolkit', function () {
     assert.match(unknown.err, /no webhook or attack event has alert id no-such-attack/);
   });
 
+  it('correlate works for alerts without an attack id (alert_id sha256:…): the attack events stored with them', async () => {
+    const listed = json<{ recent: Array<{ alertId: string }> }>(
+      await mtctl('webhooks', '--type', 'fbm_dosd_attack', '--json'),
+    );
+    const alertId = listed.recent[0]?.alertId ?? '';
+    assert.match(alertId, /^sha256:[0-9a-f]{32}$/);
+    const db = openDatabase(dbPath, { readonly: true });
+    try {
+      // Cloudflare gave no attack id: the attack_events row keeps attack_id NULL.
+      const row = db.sqlite
+        .prepare(`SELECT attack_id, event_type FROM attack_events WHERE alert_type = 'fbm_dosd_attack'`)
+        .get() as { attack_id: string | null; event_type: string };
+      assert.deepEqual(row, { attack_id: null, event_type: 'START' });
+    } finally {
+      db.close();
+    }
+    const r = await mtctl('correlate', alertId, '--json');
+    assert.equal(r.code, 0, r.err);
+    const c = json<{
+      status: string;
+      prefix: string;
+      attackVector: string;
+      steps: Array<{ step: string; source: string }>;
+    }>(r);
+    assert.deepEqual(
+      c.steps.map((s) => `${s.step}/${s.source}`),
+      ['START/webhook', 'START/attack_event'],
+    );
+    assert.deepEqual([c.status, c.prefix, c.attackVector], ['ongoing', '185.54.82.0/24', 'UDP Amplification']);
+  });
+
   it('history, events and stats show the records (tables for people, --json for machines)', async () => {
     const history = await mtctl('history');
     assert.match(history.out, /Withdrawn at \(UTC\) +Prefix/);

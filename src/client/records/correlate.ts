@@ -13,13 +13,20 @@ export function registerCorrelateCommand(program: Command, ctx: CliContext): voi
   program
     .command('correlate')
     .description("One attack's timeline: START → END → WITHDRAW of the prefix it targeted")
-    .argument('<alert_id>', 'alert id of the webhooks (Cloudflare attack_id or alert_correlation_id)')
+    .argument(
+      '<alert_id>',
+      'alert id of the webhooks (attack_id, alert_correlation_id, or sha256:… when the alert had neither)',
+    )
     .option('--json', 'print JSON')
     .action((alertId: string, opts: { json?: boolean }) => {
       const store = reading(() => createWebhookStore(recordsDatabase(ctx)));
       const result = reading(() => {
         const webhooks = store.byAlertId(alertId);
-        const attackEvents = store.attackEventsByAttackId(alertId);
+        // By attack id, and through the webhooks themselves: alerts without an id (alert_id sha256:…) leave
+        // attack_events.attack_id NULL, as Cloudflare gave none.
+        const byId = new Map(store.attackEventsByAttackId(alertId).map((e) => [e.id, e]));
+        for (const w of webhooks) for (const e of store.attackEventsOfWebhook(w.id)) byId.set(e.id, e);
+        const attackEvents = [...byId.values()].sort((a, b) => a.id - b.id);
         if (webhooks.length === 0 && attackEvents.length === 0)
           throw new CliError(`no webhook or attack event has alert id ${alertId}`, 1);
         const prefix =
