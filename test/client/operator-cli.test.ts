@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Database from 'better-sqlite3';
+import { freePort } from '../../src/runtime/free-port';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
 import type { ProtectionStatus } from '../../src/workflows/types';
@@ -38,7 +39,8 @@ const N = prefix('185.54.82.0/24', 'Spare', 'n82', { advertised: false });
 const H = prefix('185.54.83.0/24', 'Hold', 'h83'); // hold --for that expires
 const R = prefix('185.54.84.0/24', 'Race auto', 'r84'); // manual arrives while the automatic withdraw is in flight
 const S = prefix('185.54.85.0/24', 'Race manual', 's85'); // auto-withdraw becomes possible while the manual one is in flight
-const ALL = [A, B, L, N, H, R, S];
+const K = prefix('185.54.86.0/24', 'Locked spare', 'k86', { advertised: false, locked: true }); // never protected
+const ALL = [A, B, L, N, H, R, S, K];
 
 describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQLite)', function () {
   this.timeout(120_000);
@@ -128,14 +130,42 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
   function expectExit(run: CliRun, code: number, what: string): void {
     assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.out}\nstderr: ${run.err}`);
   }
-  /** Refused requests: exit 3, one line naming why, nothing changed. */
-  async function refused(args: string[], why: RegExp): Promise<void> {
-    const patches = fx.cf.stats.patches().length;
+  /** What a refused request must leave untouched: Cloudflare, the records, and the prefix's workflow runs. */
+  async function footprint(p: TestPrefix): Promise<Record<string, unknown>> {
+    const run = await handle(p)
+      .describe()
+      .then(
+        (d) => `${d.runId} ${d.status.name}`,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return 'no workflow';
+          throw err;
+        },
+      );
+    return {
+      patches: fx.cf.stats.patches().length,
+      records: ['attack_events', 'withdrawal_history', 'pending_withdrawals'].map(
+        (t) => rows(`SELECT count(*) AS n FROM ${t}`)[0]!.n,
+      ),
+      run,
+      executions: (await executionsOf(p)).length,
+    };
+  }
+  /** Every execution (open or closed) of the prefix's workflow ID, from the visibility store. */
+  async function executionsOf(p: TestPrefix): Promise<string[]> {
+    const out: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${protectionWorkflowId(p.cidr)}'` }))
+      out.push(wf.runId);
+    return out;
+  }
+  /** Refused requests: exit 3, one line naming why, nothing changed (no PATCH, no record, no new workflow run). */
+  async function refused(p: TestPrefix, args: string[], why: RegExp): Promise<void> {
+    const before = await footprint(p);
     const run = await mtctl(args);
     expectExit(run, 3, args.join(' '));
     assert.match(run.err, why);
     assert.equal(run.err.trim().split('\n').length, 1, `one line: ${run.err}`);
-    assert.equal(fx.cf.stats.patches().length, patches, `${args.join(' ')} changed nothing`);
+    assert.equal(run.out, '', `${args.join(' ')} reported no success`);
+    assert.deepEqual(await footprint(p), before, `${args.join(' ')} changed nothing`);
   }
 
   it('help on every command; bad input gets one line and exit 2, and changes nothing', async () => {
@@ -278,14 +308,43 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
   });
 
   it('refusals: locked, not advertised, under attack, already advertised, not held (exit 3, nothing changed)', async () => {
-    await refused(['withdraw', L.cidr], /2a02:4460:1::\/48 is locked: it is never changed/);
-    await refused(['advertise', L.cidr], /is locked/);
-    await refused(['withdraw', N.cidr], /185\.54\.82\.0\/24 is not advertised: nothing to withdraw/);
-    await refused(['hold', N.cidr], /not advertised: nothing to hold/);
-    await refused(['withdraw', B.cidr], /185\.54\.80\.0\/24 is under attack/);
-    await refused(['advertise', B.cidr], /already advertised/);
-    await refused(['resume', B.cidr], /is not held/);
+    await refused(L, ['withdraw', L.cidr], /2a02:4460:1::\/48 is locked: it is never changed/);
+    await refused(L, ['advertise', L.cidr], /is locked/);
+    await refused(B, ['withdraw', B.cidr], /185\.54\.80\.0\/24 is under attack/);
+    await refused(B, ['advertise', B.cidr], /already advertised/);
+    await refused(B, ['resume', B.cidr], /is not held/);
     assert.deepEqual(rows('SELECT id FROM attack_events'), [], 'no record written');
+  });
+
+  it('refusals for a prefix no workflow protects start nothing: Cloudflare decides, the CLI refuses', async () => {
+    for (const p of [N, K]) assert.deepEqual(await executionsOf(p), [], `${p.cidr} has never had a workflow`);
+    await refused(N, ['withdraw', N.cidr], /^mtctl: 185\.54\.82\.0\/24 is not advertised: nothing to withdraw$/m);
+    await refused(N, ['hold', N.cidr, '--for', '1h'], /185\.54\.82\.0\/24 is not advertised: nothing to hold/);
+    await refused(N, ['resume', N.cidr], /185\.54\.82\.0\/24 is not held \(no workflow protects it right now\)/);
+    await refused(K, ['withdraw', K.cidr], /185\.54\.86\.0\/24 is locked: it is never changed/);
+    await refused(K, ['advertise', K.cidr], /185\.54\.86\.0\/24 is locked: it is never changed/);
+    await refused(K, ['advertise', K.cidr, '--when-allowed'], /is locked/);
+    // Withdrawn at Cloudflare a moment ago (by someone else): inside the re-advertise cooldown, with its end time.
+    fx.cf.state.set(N.bgpPrefixId, { advertisedModifiedAtMs: Date.now() });
+    try {
+      await refused(
+        N,
+        ['advertise', N.cidr],
+        /cannot advertise 185\.54\.82\.0\/24 yet: .*advertise available at \d\d:\d\d:\d\d UTC, in \d+s \(add --when-allowed to queue it\)/,
+      );
+    } finally {
+      fx.cf.state.set(N.bgpPrefixId, { advertisedModifiedAtMs: Date.now() - 86_400_000 });
+    }
+    // Cloudflare cannot be read: nothing is sent, and that is a failure (exit 1), not a refusal.
+    const closedPort = `http://127.0.0.1:${await freePort()}/client/v4`;
+    const before = await footprint(N);
+    const blind = await mtctl(['withdraw', N.cidr], { CLOUDFLARE_API_BASE_URL: closedPort });
+    expectExit(blind, 1, 'withdraw with Cloudflare unreachable');
+    assert.match(blind.err, /^mtctl: cannot read 185\.54\.82\.0\/24 at Cloudflare: .*; nothing was sent\n$/);
+    assert.deepEqual(await footprint(N), before);
+    // Visibility is eventually consistent: a run started by mistake would be listed by now.
+    await sleep(1_000);
+    for (const p of [N, K]) assert.deepEqual(await executionsOf(p), [], `no workflow was started for ${p.cidr}`);
   });
 
   it('manual withdraw: recorded as manual, notified as manual, then the cooldown', async () => {
@@ -331,6 +390,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
 
   it('advertise inside the cooldown: refused with the time it becomes possible, or queued and done when it ends', async () => {
     await refused(
+      A,
       ['advertise', A.cidr],
       /cannot advertise 185\.54\.81\.0\/24 yet: .*advertise available at \d\d:\d\d:\d\d UTC, in \d+s \(add --when-allowed to queue it\)/,
     );
@@ -454,7 +514,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
       intervalMs: 50,
       what: 'the automatic withdraw in flight',
     });
-    await refused(['withdraw', R.cidr], /an automatic withdraw of 185\.54\.84\.0\/24 is already in progress/);
+    await refused(R, ['withdraw', R.cidr], /an automatic withdraw of 185\.54\.84\.0\/24 is already in progress/);
     await eventually(async () => ((await status(R)).phase === 'cooldown' ? true : undefined), { what: 'R withdrawn' });
     await sleep(2_000); // a second withdraw, if any, would show within two cycles
     assert.deepEqual(

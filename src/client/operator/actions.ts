@@ -16,6 +16,7 @@ export async function withdrawOne(ctx: CliContext, entry: PrefixEntry, opts: { r
   const { result } = await sendUpdate(
     ctx,
     entry,
+    'withdraw',
     withdrawUpdate,
     operatorRequest(opts.reason, 'manual withdraw (mtctl)'),
   );
@@ -94,7 +95,7 @@ export async function advertiseOne(
   entry: PrefixEntry,
   opts: { reason?: string; whenAllowed?: boolean },
 ): Promise<void> {
-  const { result } = await sendUpdate(ctx, entry, advertiseUpdate, {
+  const { result } = await sendUpdate(ctx, entry, 'advertise', advertiseUpdate, {
     ...operatorRequest(opts.reason, 'manual advertise (mtctl)'),
     whenAllowed: opts.whenAllowed === true,
   });
@@ -130,7 +131,7 @@ export async function holdOne(
     }
     if (forMs <= 0) throw new CliError(`--for ${opts.for}: must be longer than 0`, EXIT_BAD_INPUT);
   }
-  const { result } = await sendUpdate(ctx, entry, holdUpdate, {
+  const { result } = await sendUpdate(ctx, entry, 'hold', holdUpdate, {
     ...operatorRequest(opts.reason, 'held by operator (mtctl)'),
     forMs,
   });
@@ -149,6 +150,7 @@ export async function resumeOne(ctx: CliContext, entry: PrefixEntry, opts: { rea
   const { result } = await sendUpdate(
     ctx,
     entry,
+    'resume',
     resumeUpdate,
     operatorRequest(opts.reason, 'resumed by operator (mtctl)'),
   );

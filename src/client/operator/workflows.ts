@@ -16,7 +16,8 @@ import { OPERATOR_REFUSED, statusQuery } from '../../workflows/messages';
 import type { PrefixProtection } from '../../workflows/prefix-protection';
 import type { OperatorRequest, ProtectionInput, ProtectionStatus } from '../../workflows/types';
 import { CliError, type CliContext } from '../context';
-import { errorText, readLiveStates } from './cloudflare-state';
+import { errorText } from './cloudflare-state';
+import { liveStateForStart, type OperatorAction } from './no-workflow';
 import { EXIT_REFUSED, operatorName } from './prefixes';
 
 /** A query needs a live worker; past this, the worker is taken to be down. */
@@ -87,13 +88,15 @@ export interface UpdateOutcome<R> {
 
 /**
  * Sends an operator update to the prefix's workflow. When the workflow runs, its status query first proves a worker
- * is up (an update sent to a workflow nobody executes would wait and could act much later). When none runs, the
- * workflow is started with the update (update-with-start), given what its validators need: Cloudflare's state now
- * and our last withdraw from the database.
+ * is up (an update sent to a workflow nobody executes would wait and could act much later). When none runs, a
+ * request with nothing to act on is refused here and nothing is started (see no-workflow.ts); otherwise the workflow
+ * is started with the update (update-with-start), given what its validators need: Cloudflare's state now and our
+ * last withdraw from the database.
  */
 export async function sendUpdate<R, A extends OperatorRequest>(
   ctx: CliContext,
   entry: PrefixEntry,
+  action: OperatorAction,
   update: UpdateDefinition<R, [A]>,
   request: A,
 ): Promise<UpdateOutcome<R>> {
@@ -109,11 +112,25 @@ export async function sendUpdate<R, A extends OperatorRequest>(
       );
       return { result: await finished(handle.result(), entry.cidr), started: false };
     }
+    const lastWithdrawAtMs = lastWithdrawFromDatabase(ctx, entry.cidr);
+    const live = await liveStateForStart(ctx, entry, action, {
+      whenAllowed: (request as { whenAllowed?: boolean }).whenAllowed,
+      lastWithdrawAtMs: () => lastWithdrawAtMs,
+    });
     await ensureWorkerPolling(client, namespace, ctx.config().taskQueue);
+    const input: ProtectionInput = {
+      cidr: entry.cidr,
+      live,
+      operatorStart: {
+        lastWithdrawAtMs,
+        readvertiseCooldownMs: ctx.config().policy.readvertiseCooldownMs,
+        minAdvertisedMs: ctx.config().policy.minAdvertisedMs,
+      },
+    };
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof PrefixProtection>('PrefixProtection', {
       workflowId,
       taskQueue: ctx.config().taskQueue,
-      args: [await operatorStartInput(ctx, entry)],
+      args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `Protecting ${entry.cidr} (${entry.description})`,
     });
@@ -128,23 +145,6 @@ export async function sendUpdate<R, A extends OperatorRequest>(
   } catch (err) {
     throw asCliError(err, entry.cidr);
   }
-}
-
-/** What an operator-started workflow needs before its settings activity answers. */
-async function operatorStartInput(ctx: CliContext, entry: PrefixEntry): Promise<ProtectionInput> {
-  const reads = await readLiveStates(ctx.cloudflare(), [entry]);
-  const read = reads.get(entry.cidr);
-  if (!read?.ok)
-    throw new CliError(`cannot read ${entry.cidr} at Cloudflare: ${read ? read.error : 'not read'}; nothing was sent`);
-  return {
-    cidr: entry.cidr,
-    live: read.live,
-    operatorStart: {
-      lastWithdrawAtMs: lastWithdrawFromDatabase(ctx, entry.cidr),
-      readvertiseCooldownMs: ctx.config().policy.readvertiseCooldownMs,
-      minAdvertisedMs: ctx.config().policy.minAdvertisedMs,
-    },
-  };
 }
 
 /** Our last successful withdraw of the prefix, or null when the database has none (or does not exist yet). */
