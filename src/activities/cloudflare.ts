@@ -25,8 +25,8 @@ export interface PrefixSnapshot {
   prefixes: Array<{ identity: PrefixIdentity; live: LivePrefixState; configDigest: string }>;
   /** Parent prefixes whose list call failed: their prefixes are absent from `prefixes` (state unknown). */
   failures: Array<{ parentPrefixId: string; errorType: string; message: string }>;
-  /** Configured prefixes Cloudflare did not list under their parent. */
-  missing: string[];
+  /** Configured prefixes Cloudflare did not list under their parent (a wrong bgp_prefix_id, a deleted prefix). */
+  missing: PrefixIdentity[];
 }
 
 /** What a prefix workflow needs to know about itself from configuration. */
@@ -131,7 +131,11 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
         for (const p of byParent.get(parent) ?? []) {
           const bgp = r.value.list.find((b) => b.id === p.identity.bgpPrefixId);
           if (!bgp) {
-            snapshot.missing.push(p.identity.cidr);
+            log.error(
+              `${p.identity.cidr}: BGP prefix ${p.identity.bgpPrefixId} is not listed under IP prefix ${parent}; it is not protected`,
+              { cidr: p.identity.cidr },
+            );
+            snapshot.missing.push(p.identity);
             continue;
           }
           snapshot.prefixes.push({ identity: p.identity, live: toLive(p, bgp), configDigest: p.digest });

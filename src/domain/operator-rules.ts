@@ -16,7 +16,7 @@ export interface OperatorFacts {
   /** Locked at Cloudflare or in the mapping file. */
   locked: boolean;
   underAttack: boolean;
-  /** The latest traffic reading was unknown (API error, empty, stale, partial). */
+  /** The latest traffic reading was unknown (API error, empty, stale, partial); never measured is not unknown. */
   trafficUnknown: boolean;
   /** Cloudflare's advertised_modified_at. */
   advertisedModifiedAtMs: number | null;
@@ -77,9 +77,11 @@ function inFlight(f: OperatorFacts): Verdict | null {
 
 /**
  * A manual withdraw needs an advertised, unlocked prefix with no other change in flight, past Cloudflare's minimum
- * advertised time. Under attack or with unknown traffic it is refused unless forced: the operator must say so.
+ * advertised time, and never goes ahead under attack or with unknown traffic (safety rule 1, no override). The
+ * validator refuses what is known now (an attack, an unknown latest reading); a reading that is missing or older than
+ * one check interval is taken fresh by the handler first (see manualWithdrawReading).
  */
-export function checkWithdraw(f: OperatorFacts, opts: { force: boolean }): Verdict {
+export function checkWithdraw(f: OperatorFacts): Verdict {
   const busy = inFlight(f);
   if (busy) return busy;
   if (f.locked) return refuse('locked', `${f.cidr} is locked: it is never changed`);
@@ -93,11 +95,60 @@ export function checkWithdraw(f: OperatorFacts, opts: { force: boolean }): Verdi
       at,
     );
   }
-  if (!opts.force && f.underAttack)
-    return refuse('under_attack', `${f.cidr} is under attack; add --force to withdraw it anyway`);
-  if (!opts.force && f.trafficUnknown)
-    return refuse('traffic_unknown', `traffic of ${f.cidr} is unknown right now; add --force to withdraw it anyway`);
+  if (f.underAttack) return refuse('under_attack', underAttackMessage(f.cidr));
+  if (f.trafficUnknown) return refuse('traffic_unknown', trafficUnknownMessage(f.cidr));
   return { ok: true };
+}
+
+export function underAttackMessage(cidr: string, detail?: string): string {
+  return `${cidr} is under attack${detail ? ` (${detail})` : ''}: it is never withdrawn during an attack; auto-withdraw takes it back after the calm period`;
+}
+
+export function trafficUnknownMessage(cidr: string, detail?: string): string {
+  return `traffic of ${cidr} is unknown right now${detail ? ` (${detail})` : ''}: it is never withdrawn without a known calm reading; try again once the analytics answer`;
+}
+
+/** What the latest reading says for a manual withdraw: go, refuse, or take a fresh reading first. */
+export type ReadingGate =
+  | { kind: 'calm' }
+  | { kind: 'refuse'; code: 'under_attack' | 'traffic_unknown'; message: string }
+  | { kind: 'measure' };
+
+export interface LatestReading {
+  underAttack: boolean;
+  /** The latest reading was unknown (the calm timer is frozen). */
+  unknown: boolean;
+  unknownDetail: string | null;
+  lastClassification: 'attack' | 'calm' | 'unknown' | null;
+  /** When the latest reading's window ended (its cycle time); null before the first reading. */
+  lastReadingAtMs: number | null;
+}
+
+export function manualWithdrawReading(
+  cidr: string,
+  r: LatestReading,
+  checkIntervalMs: number,
+  nowMs: number,
+): ReadingGate {
+  if (r.underAttack) return { kind: 'refuse', code: 'under_attack', message: underAttackMessage(cidr) };
+  if (r.unknown)
+    return {
+      kind: 'refuse',
+      code: 'traffic_unknown',
+      message: trafficUnknownMessage(cidr, r.unknownDetail ?? undefined),
+    };
+  const fresh = r.lastReadingAtMs !== null && nowMs - r.lastReadingAtMs <= checkIntervalMs;
+  return fresh && r.lastClassification === 'calm' ? { kind: 'calm' } : { kind: 'measure' };
+}
+
+/** "cannot advertise X yet: Cloudflare requires 15m …; advertise available at 14:45:30 UTC, in 3m 21s (…)". */
+export function cooldownRefusalMessage(
+  cidr: string,
+  readvertiseCooldownMs: number,
+  availableAtMs: number,
+  nowMs: number,
+): string {
+  return `cannot advertise ${cidr} yet: Cloudflare requires ${formatDuration(readvertiseCooldownMs)} between a withdraw and the next advertise; ${describeAdvertiseAvailability(availableAtMs, nowMs)} (add --when-allowed to queue it)`;
 }
 
 /**
@@ -112,11 +163,7 @@ export function checkAdvertise(f: OperatorFacts, opts: { whenAllowed: boolean })
     return refuse('already_advertised', `${f.cidr} is already advertised`);
   const at = advertiseAvailableAtMs(f);
   if (f.nowMs < at && !opts.whenAllowed)
-    return refuse(
-      'cooldown',
-      `cannot advertise ${f.cidr} yet: Cloudflare requires ${formatDuration(f.readvertiseCooldownMs)} between a withdraw and the next advertise; ${describeAdvertiseAvailability(at, f.nowMs)} (add --when-allowed to queue it)`,
-      at,
-    );
+    return refuse('cooldown', cooldownRefusalMessage(f.cidr, f.readvertiseCooldownMs, at, f.nowMs), at);
   return { ok: true };
 }
 

@@ -71,10 +71,13 @@ const RECORDS: LocalActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 };
 
+/** Telegram's whole retry budget per notification (also across continue-as-new: see outbox.ts). */
+export const NOTIFY_BUDGET_MS = 10 * 60_000;
+
 /** Telegram delivery: retried for ~10 minutes, honouring retry_after; a final failure is recorded, never fatal. */
 const NOTIFY: ActivityOptions = {
   startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
+  scheduleToCloseTimeout: NOTIFY_BUDGET_MS,
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,
@@ -91,6 +94,17 @@ export const recordsFor = (summary: string): RecordActivities =>
   proxyLocalActivities<RecordActivities>({ ...RECORDS, summary });
 export const notificationsFor = (summary: string): Pick<Activities, 'sendNotification'> =>
   proxyActivities<Pick<Activities, 'sendNotification'>>({ ...NOTIFY, summary });
+
+/** The notification policy with only what is left of its budget (a notification carried into a new run). */
+export const notificationsWithin = (remainingMs: number, summary: string): Pick<Activities, 'sendNotification'> => {
+  const budget = Math.max(1_000, Math.min(NOTIFY_BUDGET_MS, Math.floor(remainingMs)));
+  return proxyActivities<Pick<Activities, 'sendNotification'>>({
+    ...NOTIFY,
+    startToCloseTimeout: Math.min(30_000, budget),
+    scheduleToCloseTimeout: budget,
+    summary,
+  });
+};
 
 /** The named failure type and message behind an activity failure. */
 export function describeFailure(err: unknown): { type: string; message: string } {

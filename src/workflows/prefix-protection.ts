@@ -12,14 +12,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ProtectionSettings } from '../activities';
-import { afterWithdraw, initialCalmState, stepCalm, type Decision } from '../domain/calm-engine';
+import { afterWithdraw, classify, initialCalmState, stepCalm, type Decision } from '../domain/calm-engine';
 import { holdActive, newHold } from '../domain/hold';
 import {
   checkAdvertise,
   checkHold,
   checkResume,
   checkWithdraw,
+  cooldownRefusalMessage,
   describeAdvertiseAvailability,
+  manualWithdrawReading,
+  trafficUnknownMessage,
+  underAttackMessage,
+  type LatestReading,
   type Verdict,
 } from '../domain/operator-rules';
 import {
@@ -36,12 +41,10 @@ import {
   cloudflareChangesFor,
   cloudflareReadsFor,
   describeFailure,
-  notificationsFor,
   recordsFor,
   trafficReader,
   waitSummary,
 } from './activity-stubs';
-import { Background } from './background';
 import { renderDetails } from './details';
 import { SUPERVISOR_WORKFLOW_ID } from './ids';
 import {
@@ -55,10 +58,12 @@ import {
   statusQuery,
   withdrawUpdate,
 } from './messages';
+import { createOutbox } from './outbox';
 import {
   advertiseAvailableAt,
   cooldownPolicyOf,
   freshState,
+  NO_DEFERRALS,
   operatorFactsOf,
   statusOf,
   stepContextOf,
@@ -70,6 +75,7 @@ import type {
   AdvertiseResult,
   HoldRequest,
   OperatorRequest,
+  PendingWithdraw,
   ProtectionEndReason,
   ProtectionInput,
   ProtectionOutcome,
@@ -79,23 +85,37 @@ import type {
   WithdrawRequest,
   WithdrawResult,
 } from './types';
+import {
+  externalWithdrawalRecord,
+  failedWithdrawalRecord,
+  withdrawalRecord,
+  withdrawnNotification,
+} from './withdraw-records';
 
 const DEFAULT_MAX_HISTORY_EVENTS = 4000;
 /** An operator-started workflow with nothing to do (e.g. its advertise was refused) ends after this long. */
 const IDLE_GRACE_MS = 2 * 60_000;
+/** A due withdraw deferred this many cycles in a row (live state unreadable) is worth telling the on-call team. */
+const DEFERRALS_BEFORE_ALERT = 5;
+
+type Uncontrollable = 'not_on_demand' | 'prefix_missing';
 
 type WithdrawOutcome =
   | { kind: 'withdrawn'; result: WithdrawResult }
   | { kind: 'skipped' }
   | { kind: 'already_withdrawn' }
+  | { kind: 'ended'; reason: Uncontrollable }
   | { kind: 'locked' }
+  /** The live state could not be read first: nothing was attempted; the next cycle tries again. */
+  | { kind: 'deferred'; error: string }
   | { kind: 'failed'; error: string; nextAttemptAtMs: number };
 
 export async function PrefixProtection(input: ProtectionInput): Promise<ProtectionOutcome> {
   const cidr = input.cidr;
   const s: ProtectionState = input.carried ? withDefaults(input.carried) : freshState(input, Date.now());
   s.runs += input.carried ? 1 : 0;
-  const bg = new Background();
+  s.outbox ??= [];
+  const outbox = createOutbox(s.outbox, cidr);
   const publishSearchAttributes = createSearchAttributePublisher();
   let endReason: ProtectionEndReason = 'cooldown_elapsed';
 
@@ -106,8 +126,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     if (s.settings !== null && configDigest !== s.settings.configDigest) s.settingsStale = true;
   });
   setHandler(withdrawUpdate, manualWithdraw, {
-    validator: (req: WithdrawRequest) => enforce(checkWithdraw(facts(), { force: req.force === true }), req),
-    description: 'Withdraw the prefix now (manual); then the re-advertise cooldown runs',
+    validator: (req: WithdrawRequest) => enforce(checkWithdraw(facts()), req),
+    description: 'Withdraw the prefix now (manual; never under attack or with unknown traffic); then the cooldown runs',
   });
   setHandler(advertiseUpdate, manualAdvertise, {
     validator: (req: AdvertiseRequest) =>
@@ -140,12 +160,14 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     { validator: (req: ResumeRequest) => enforce(checkResume(facts()), req), description: 'Lift a hold' },
   );
 
+  // What the previous run had not delivered yet goes out again (idempotent by key), beside the work.
+  outbox.resume();
   if (s.settings === null || s.settingsStale) await loadSettings();
 
   while (s.phase !== 'ended') {
     publishVisibility();
     if (shouldContinueAsNew(input.maxHistoryEvents)) {
-      await bg.drain();
+      // Notifications still in flight are not waited for: they travel in s.outbox to the next run.
       await condition(allHandlersFinished);
       return continueAsNew<typeof PrefixProtection>({ cidr, carried: s, maxHistoryEvents: input.maxHistoryEvents });
     }
@@ -166,7 +188,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     }
   }
   await condition(allHandlersFinished);
-  await bg.drain();
+  // Nothing is measured any more: the last notifications may be waited for (each within its retry budget).
+  await outbox.drain();
   publishVisibility();
   return finish();
 
@@ -175,7 +198,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
   async function protectOneCycle(): Promise<void> {
     if (s.settingsStale) await loadSettings();
     const policy = settings().policy;
-    if (externallyWithdrawn()) return endProtection('withdrawn_externally');
+    const gone = liveEndReason();
+    if (gone) return endProtection(gone);
     const cycleAt =
       s.lastCycleAtMs === null
         ? currentCycleAtMs(Date.now(), policy.checkIntervalMs)
@@ -183,7 +207,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const waitMs = cycleAt - Date.now();
     if (waitMs > 0) {
       const interrupted = await condition(
-        () => externallyWithdrawn() || s.settingsStale || s.phase !== 'protecting',
+        () => liveEndReason() !== null || s.settingsStale || s.phase !== 'protecting',
         waitMs,
         { summary: waitSummary(waitMs) },
       );
@@ -208,18 +232,18 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     await publishCycle();
   }
 
-  async function measure(cycleAt: number): Promise<TrafficObservation> {
+  async function measure(windowEndMs: number): Promise<TrafficObservation> {
     const policy = settings().policy;
     try {
       return await trafficReader(policy.checkIntervalMs, cidr).measureDroppedTraffic({
         cidr,
-        windowEndMs: cycleAt,
+        windowEndMs,
         lookbackMs: policy.lookbackMs,
       });
     } catch (err) {
       const f = describeFailure(err);
       log.warn(`traffic of ${cidr} unknown: ${f.message}`, { cidr, errorType: f.type });
-      return { kind: 'error', windowEndMs: cycleAt, errorType: f.type, message: f.message };
+      return { kind: 'error', windowEndMs, errorType: f.type, message: f.message };
     }
   }
 
@@ -229,6 +253,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     switch (d.type) {
       case 'attack_started':
         s.shadowWithdrawnAtMs = null;
+        s.withdrawDeferrals = NO_DEFERRALS;
         log.info(`${cidr} under attack: ${d.packets} packets, ${d.mbps.toFixed(2)} Mbps dropped`, { cidr });
         return;
       case 'calm_started':
@@ -242,7 +267,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
           `${cidr} traffic unknown since ${new Date(d.sinceMs).toISOString()} (${d.reason}); calm timer frozen`,
           { cidr },
         );
-        return notifyLater(`${cidr}/telemetry-lost/${d.sinceMs}`, {
+        return notify(`${cidr}/telemetry-lost/${d.sinceMs}`, {
           kind: 'telemetry_lost',
           prefix,
           reason: `${d.reason}: ${d.detail}`,
@@ -252,7 +277,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
           atMs: now,
         });
       case 'telemetry_restored':
-        return notifyLater(`${cidr}/telemetry-restored/${now}`, {
+        return notify(`${cidr}/telemetry-restored/${now}`, {
           kind: 'telemetry_restored',
           prefix,
           lostForMs: d.lostForMs,
@@ -262,7 +287,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         if (d.reason === 'locked' && !s.lockedNotified) {
           s.lockedNotified = true;
           log.warn(`${cidr} is calm but locked: it will not be withdrawn`, { cidr });
-          return notifyLater(`${cidr}/locked/${s.episodeStartedAtMs}`, {
+          return notify(`${cidr}/locked/${s.episodeStartedAtMs}`, {
             kind: 'withdraw_skipped_locked',
             prefix,
             atMs: now,
@@ -291,7 +316,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     if (s.phase !== 'protecting') return { kind: 'skipped' };
     const decidedAtMs = Date.now();
     const eventId = eventIdFor(decidedAtMs, 'withdraw');
-    s.pending = {
+    const pending: PendingWithdraw = {
       trigger,
       ...(operator ? { operator } : {}),
       eventId,
@@ -300,6 +325,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       calmMs,
       peak: s.calm.peak,
     };
+    s.pending = pending;
     s.phase = 'withdrawing';
     publishVisibility();
 
@@ -308,15 +334,23 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     try {
       live = await cloudflareReadsFor(`read live state ${cidr}`).readLivePrefixState(cidr);
     } catch (err) {
-      return withdrawFailed(err);
+      const f = describeFailure(err);
+      if (f.type === ErrorType.PrefixNotFound) return endUncontrollable('prefix_missing', f.message);
+      // Nothing was attempted: this is not a failed withdraw.
+      return withdrawDeferred(trigger, `${f.type}: ${f.message}`);
     }
     s.live = live;
+    s.withdrawDeferrals = NO_DEFERRALS;
     if (live.advertised === false) {
-      s.pending = null;
-      s.phase = 'protecting';
+      release();
       await endProtection('withdrawn_externally');
       return { kind: 'already_withdrawn' };
     }
+    if (live.advertised === null)
+      return endUncontrollable(
+        'not_on_demand',
+        'Cloudflare reports no on-demand advertisement state (advertised: null)',
+      );
     if (live.locked) return withdrawRefusedLocked();
 
     let changed: boolean;
@@ -329,52 +363,27 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         live: after,
       } = await cloudflareChangesFor(`withdraw ${cidr} at Cloudflare`).withdrawPrefix(cidr));
     } catch (err) {
-      if (describeFailure(err).type === ErrorType.PrefixLocked) return withdrawRefusedLocked();
-      return withdrawFailed(err);
+      const f = describeFailure(err);
+      if (f.type === ErrorType.PrefixLocked) return withdrawRefusedLocked();
+      if (f.type === ErrorType.PrefixNotFound) return endUncontrollable('prefix_missing', f.message);
+      return withdrawFailed(pending, err);
     }
     const withdrawnAtMs = Date.now();
-    const pending = s.pending;
     s.live = after;
-    const who = operator ? `by ${operator.actor} (${operator.reason})` : '';
     await recordSafely('withdrawal', () =>
-      recordsFor(`record withdrawal ${cidr}`).recordWithdrawal({
-        idempotencyKey: pending.key,
-        prefix: cidr,
-        description: settings().identity.description,
-        eventId,
-        method: trigger === 'auto' ? 'autowithdraw_daemon' : 'manual',
-        actionTaken: shadow ? 'shadow_withdraw' : trigger === 'auto' ? 'withdrawn_auto' : 'withdrawn_manual',
-        status: shadow ? 'shadow' : 'success',
-        withdrawnAtMs,
-        advertisedAtMs: live.advertisedModifiedAtMs,
-        attackEndedAtMs: s.calm.lastAttackAtMs,
-        calmMs,
-        peak: pending.peak,
-        notes: shadow
-          ? `SHADOW MODE: would have withdrawn${who ? ` ${who}` : ''} at ${new Date(withdrawnAtMs).toISOString()} after ${Math.round(calmMs / 60_000)} min calm; nothing changed`
-          : `${trigger === 'auto' ? 'Auto-withdrawn' : `Withdrawn ${who}`} after ${Math.round(calmMs / 60_000)} min calm${
-              changed ? '' : ' (Cloudflare already showed it withdrawn)'
-            }`,
-        details: {
-          workflowId: workflowInfo().workflowId,
+      recordsFor(`record withdrawal ${cidr}`).recordWithdrawal(
+        withdrawalRecord(subject(), {
+          pending,
           changed,
           shadow,
+          withdrawnAtMs,
+          before: live,
+          lastAttackAtMs: s.calm.lastAttackAtMs,
           lookbackMs: settings().policy.lookbackMs,
-          ...(operator ? { actor: operator.actor, reason: operator.reason } : {}),
-        },
-      }),
+        }),
+      ),
     );
-    notifyLater(pending.key, {
-      kind: 'prefix_withdrawn',
-      trigger,
-      prefix: prefixRef(),
-      eventId,
-      calmMs,
-      peak: pending.peak,
-      ...(operator ? { actor: `${operator.actor}: ${operator.reason}` } : {}),
-      shadow,
-      atMs: withdrawnAtMs,
-    });
+    notify(pending.key, withdrawnNotification(subject(), { pending, shadow, withdrawnAtMs }));
     s.lastWithdraw = { eventId, atMs: withdrawnAtMs, trigger, changed, ...(operator ? { actor: operator.actor } : {}) };
     s.withdrawFailures = { rounds: 0, notBeforeMs: null, lastError: null };
     s.calm = afterWithdraw(s.calm);
@@ -401,6 +410,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       settings().policy.readvertiseCooldownMs,
     );
     s.phase = 'cooldown';
+    const who = operator ? `by ${operator.actor} (${operator.reason})` : '';
     log.info(
       `${cidr} withdrawn (${eventId}${who ? `, ${who}` : ''}); re-advertise cooldown until ${new Date(s.cooldownUntilMs).toISOString()}`,
       { cidr },
@@ -411,65 +421,82 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     };
   }
 
-  async function withdrawFailed(err: unknown): Promise<WithdrawOutcome> {
-    const f = describeFailure(err);
-    const pending = s.pending;
-    const rounds = s.withdrawFailures.rounds + 1;
-    const notBeforeMs = Date.now() + withdrawRetryDelayMs(rounds);
-    s.withdrawFailures = { rounds, notBeforeMs, lastError: `${f.type}: ${f.message}` };
+  /** Back to protecting without a withdraw in flight. */
+  function release(): void {
     s.pending = null;
     s.phase = 'protecting';
+  }
+
+  function withdrawDeferred(trigger: 'auto' | 'manual', error: string): WithdrawOutcome {
+    release();
+    if (trigger === 'manual') {
+      log.warn(`manual withdraw of ${cidr} not attempted: its live state could not be read (${error})`, { cidr });
+      return { kind: 'deferred', error };
+    }
+    const prev = s.withdrawDeferrals ?? NO_DEFERRALS;
+    const d = { ...prev, cycles: prev.cycles + 1, sinceMs: prev.sinceMs ?? Date.now(), lastError: error };
+    log.warn(
+      `withdraw of ${cidr} deferred (${d.cycles} cycle${d.cycles === 1 ? '' : 's'}): its live state could not be read (${error}); nothing changed, trying again next cycle`,
+      { cidr },
+    );
+    if (!d.alerted && d.cycles >= DEFERRALS_BEFORE_ALERT) {
+      d.alerted = true;
+      notify(`${cidr}/withdraw-deferred/${d.sinceMs}`, {
+        kind: 'withdraw_deferred',
+        prefix: prefixRef(),
+        error,
+        cycles: d.cycles,
+        sinceMs: d.sinceMs,
+        atMs: Date.now(),
+      });
+    }
+    s.withdrawDeferrals = d;
+    return { kind: 'deferred', error };
+  }
+
+  async function withdrawFailed(pending: PendingWithdraw, err: unknown): Promise<WithdrawOutcome> {
+    const f = describeFailure(err);
+    const error = `${f.type}: ${f.message}`;
+    const rounds = s.withdrawFailures.rounds + 1;
+    const notBeforeMs = Date.now() + withdrawRetryDelayMs(rounds);
+    s.withdrawFailures = { rounds, notBeforeMs, lastError: error };
+    release();
     log.error(
       `withdraw of ${cidr} failed (round ${rounds}): ${f.message}; next attempt not before ${new Date(notBeforeMs).toISOString()}`,
-      {
-        cidr,
-        errorType: f.type,
-      },
+      { cidr, errorType: f.type },
     );
-    const failure: WithdrawOutcome = { kind: 'failed', error: `${f.type}: ${f.message}`, nextAttemptAtMs: notBeforeMs };
-    if (!pending) return failure;
     const now = Date.now();
     await recordSafely('failed withdrawal', () =>
-      recordsFor(`record failed withdrawal ${cidr}`).recordWithdrawal({
-        idempotencyKey: `${pending.key}/failed`,
-        prefix: cidr,
-        description: settings().identity.description,
-        eventId: pending.eventId,
-        method: pending.trigger === 'auto' ? 'autowithdraw_daemon' : 'manual',
-        actionTaken: 'withdraw_failed',
-        status: 'failed',
-        withdrawnAtMs: now,
-        advertisedAtMs: s.live?.advertisedModifiedAtMs ?? null,
-        attackEndedAtMs: s.calm.lastAttackAtMs,
-        calmMs: pending.calmMs,
-        peak: pending.peak,
-        notes: `${f.type}: ${f.message}`,
-        details: {
+      recordsFor(`record failed withdrawal ${cidr}`).recordWithdrawal(
+        failedWithdrawalRecord(subject(), {
+          pending,
+          error,
           round: rounds,
           nextAttemptAtMs: notBeforeMs,
-          ...(pending.operator ? { actor: pending.operator.actor, reason: pending.operator.reason } : {}),
-        },
-      }),
+          atMs: now,
+          advertisedAtMs: s.live?.advertisedModifiedAtMs ?? null,
+          lastAttackAtMs: s.calm.lastAttackAtMs,
+        }),
+      ),
     );
-    notifyLater(`${pending.key}/failed`, {
+    notify(`${pending.key}/failed`, {
       kind: 'withdraw_failed',
       prefix: prefixRef(),
       eventId: pending.eventId,
-      error: `${f.type}: ${f.message}`,
+      error,
       attempts: rounds,
       nextAttemptAtMs: notBeforeMs,
       atMs: now,
     });
-    return failure;
+    return { kind: 'failed', error, nextAttemptAtMs: notBeforeMs };
   }
 
   function withdrawRefusedLocked(): WithdrawOutcome {
-    s.pending = null;
-    s.phase = 'protecting';
+    release();
     if (s.live) s.live = { ...s.live, locked: true };
     if (!s.lockedNotified) {
       s.lockedNotified = true;
-      notifyLater(`${cidr}/locked/${s.episodeStartedAtMs}`, {
+      notify(`${cidr}/locked/${s.episodeStartedAtMs}`, {
         kind: 'withdraw_skipped_locked',
         prefix: prefixRef(),
         atMs: Date.now(),
@@ -478,12 +505,30 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     return { kind: 'locked' };
   }
 
+  /** Cloudflare no longer lets us control the prefix: nothing to withdraw, protection ends (said and recorded). */
+  async function endUncontrollable(reason: Uncontrollable, detail: string): Promise<WithdrawOutcome> {
+    release();
+    await endProtection(reason, detail);
+    return { kind: 'ended', reason };
+  }
+
   // ---- operator requests (update handlers; their validators already said yes) ------------------------------
 
   async function manualWithdraw(req: WithdrawRequest): Promise<WithdrawResult> {
     await settingsLoaded();
+    const operator = { actor: req.actor, reason: req.reason };
     log.info(`manual withdraw of ${cidr} requested by ${req.actor}: ${req.reason}`, { cidr });
-    const outcome = await withdraw('manual', s.calm.calmAccumulatedMs, { actor: req.actor, reason: req.reason });
+    const refusal = await notCalmNow();
+    if (refusal) {
+      log.warn(`manual withdraw of ${cidr} by ${req.actor} refused: ${refusal.message}`, { cidr });
+      throw ApplicationFailure.create({
+        type: OPERATOR_REFUSED,
+        nonRetryable: true,
+        message: refusal.message,
+        details: [{ code: refusal.code, availableAtMs: null }],
+      });
+    }
+    const outcome = await withdraw('manual', s.calm.calmAccumulatedMs, operator);
     await publishCycle();
     switch (outcome.kind) {
       case 'withdrawn':
@@ -492,8 +537,16 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         throw operatorFailure(`${cidr} was already withdrawn outside mt-autowithdraw: nothing changed`);
       case 'locked':
         throw operatorFailure(`${cidr} is locked at Cloudflare: nothing changed`);
+      case 'ended':
+        throw operatorFailure(
+          `${cidr} ${outcome.reason === 'not_on_demand' ? 'is not under on-demand control at Cloudflare' : 'is not known at Cloudflare'}: nothing changed, protection ends`,
+        );
       case 'skipped':
-        throw operatorFailure(`another change of ${cidr} took place first: nothing changed`);
+        throw operatorFailure(
+          `another change of ${cidr} took place while this request was checked (now ${s.phase}): nothing changed by this request`,
+        );
+      case 'deferred':
+        throw operatorFailure(`could not read the state of ${cidr} at Cloudflare (${outcome.error}): nothing changed`);
       case 'failed':
         throw operatorFailure(
           `withdraw of ${cidr} failed: ${outcome.error}; auto-withdraw tries again from ${new Date(outcome.nextAttemptAtMs).toISOString()}`,
@@ -501,14 +554,73 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     }
   }
 
+  /**
+   * Safety rule 1 for a manual withdraw: the latest reading must be calm and at most one check interval old; a
+   * missing or older one (an update-with-start, a late cycle) is taken now, the way a cycle would.
+   */
+  async function notCalmNow(): Promise<{ code: 'under_attack' | 'traffic_unknown'; message: string } | null> {
+    const policy = settings().policy;
+    const latest = (): LatestReading => ({
+      underAttack: s.calm.underAttack,
+      unknown: s.calm.unknownSinceMs !== null,
+      unknownDetail: s.calm.unknownReason ? `${s.calm.unknownReason}: ${s.calm.unknownDetail ?? ''}` : null,
+      lastClassification: s.calm.lastClassification,
+      lastReadingAtMs: s.calm.lastObservationAtMs,
+    });
+    const gate = manualWithdrawReading(cidr, latest(), policy.checkIntervalMs, Date.now());
+    if (gate.kind === 'refuse') return gate;
+    if (gate.kind === 'calm') return null;
+    const atMs = Date.now();
+    const reading = classify(await measure(atMs), policy, atMs);
+    if (reading.kind === 'attack')
+      return {
+        code: 'under_attack',
+        message: underAttackMessage(
+          cidr,
+          `a fresh reading: ${reading.packets} packets, ${reading.mbps.toFixed(2)} Mbps dropped over the lookback window`,
+        ),
+      };
+    if (reading.kind === 'unknown')
+      return {
+        code: 'traffic_unknown',
+        message: trafficUnknownMessage(cidr, `a fresh reading: ${reading.reason}: ${reading.detail}`),
+      };
+    // A cycle may have seen an attack (or lost the data) while we measured.
+    const again = manualWithdrawReading(
+      cidr,
+      { ...latest(), lastClassification: 'calm', lastReadingAtMs: atMs },
+      policy.checkIntervalMs,
+      atMs,
+    );
+    return again.kind === 'refuse' ? again : null;
+  }
+
   async function manualAdvertise(req: AdvertiseRequest): Promise<AdvertiseResult> {
     await settingsLoaded();
     const operator = { actor: req.actor, reason: req.reason };
+    // The validator may have used the client's view of the cooldown; the worker's settings decide.
     const availableAtMs = advertiseAvailableAt(s, cooldownPolicyOf(s, input));
-    if (Date.now() < availableAtMs) return queueAdvertise(operator, availableAtMs);
+    if (Date.now() < availableAtMs) {
+      if (req.whenAllowed === true) return queueAdvertise(operator, availableAtMs);
+      throw cooldownRefusal(availableAtMs);
+    }
     const result = await advertise('manual', operator, req.whenAllowed === true);
     await publishCycle();
     return result;
+  }
+
+  function cooldownRefusal(availableAtMs: number): ApplicationFailure {
+    return ApplicationFailure.create({
+      type: OPERATOR_REFUSED,
+      nonRetryable: true,
+      message: cooldownRefusalMessage(
+        cidr,
+        cooldownPolicyOf(s, input).readvertiseCooldownMs,
+        availableAtMs,
+        Date.now(),
+      ),
+      details: [{ code: 'cooldown', availableAtMs }],
+    });
   }
 
   function queueAdvertise(operator: OperatorRequest, availableAtMs: number): AdvertiseResult {
@@ -554,12 +666,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       if (Date.now() < availableAtMs) {
         s.phase = resumePhase;
         if (trigger === 'queued' || mayQueue) return queueAdvertise(operator, availableAtMs);
-        throw ApplicationFailure.create({
-          type: OPERATOR_REFUSED,
-          nonRetryable: true,
-          message: `cannot advertise ${cidr} yet: ${describeAdvertiseAvailability(availableAtMs, Date.now())}`,
-          details: [{ code: 'cooldown', availableAtMs }],
-        });
+        throw cooldownRefusal(availableAtMs);
       }
       ({
         changed,
@@ -596,7 +703,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         },
       }),
     );
-    notifyLater(`${cidr}/${eventId}`, {
+    notify(`${cidr}/${eventId}`, {
       kind: 'prefix_advertised',
       trigger,
       prefix: prefixRef(),
@@ -645,6 +752,13 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
 
   /** A new protection episode: the prefix is advertised (by us or by someone else) and measured from scratch. */
   function startEpisode(): void {
+    if (s.queuedAdvertise) {
+      // The queued request was about the withdrawn prefix; once it is advertised again it must not fire later.
+      log.info(`queued advertise of ${cidr} by ${s.queuedAdvertise.actor} superseded: the prefix is advertised again`, {
+        cidr,
+      });
+      s.queuedAdvertise = null;
+    }
     s.phase = 'protecting';
     s.episodeStartedAtMs = Date.now();
     s.calm = initialCalmState();
@@ -655,6 +769,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     s.shadowWithdrawnAtMs = null;
     s.pending = null;
     s.withdrawFailures = { rounds: 0, notBeforeMs: null, lastError: null };
+    s.withdrawDeferrals = NO_DEFERRALS;
   }
 
   function expireHold(): void {
@@ -669,6 +784,11 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
   async function holdCooldown(): Promise<void> {
     const readvertised = (): boolean =>
       s.live?.advertised === true && s.withdrawnAtMs !== null && s.live.observedAtMs > s.withdrawnAtMs;
+    if (readvertised()) {
+      log.info(`${cidr} advertised again during the cooldown: protecting it again`, { cidr });
+      startEpisode();
+      return;
+    }
     const until = dueAtMs(s.cooldownUntilMs ?? Date.now());
     const remaining = until - Date.now();
     if (remaining > 0) {
@@ -677,11 +797,6 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
         summary: `${label}: ${waitSummary(remaining)}`,
       });
       return; // re-evaluated at the top of the loop (and maybe continue-as-new first)
-    }
-    if (readvertised()) {
-      log.info(`${cidr} advertised again during the cooldown: protecting it again`, { cidr });
-      startEpisode();
-      return;
     }
     if (s.queuedAdvertise) {
       await advertiseQueued();
@@ -741,37 +856,55 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     try {
       await advertise('queued', { actor: q.actor, reason: q.reason }, true);
     } catch (err) {
-      // Final failure (locked, refused credentials): already logged; the queue is dropped.
-      log.error(`queued advertise of ${cidr} dropped: ${describeFailure(err).message}`, { cidr });
+      // A final failure (locked, refused credentials, unknown prefix) drops the queue: whoever queued it must know
+      // the prefix stayed withdrawn.
+      const f = describeFailure(err);
+      const atMs = Date.now();
+      s.lastAdvertiseFailure = {
+        atMs,
+        actor: q.actor,
+        reason: q.reason,
+        requestedAtMs: q.requestedAtMs,
+        error: f.message,
+      };
+      log.error(`queued advertise of ${cidr} by ${q.actor} dropped: ${f.message}; the prefix stays withdrawn`, {
+        cidr,
+      });
+      notify(`${cidr}/advertise-failed/${q.requestedAtMs}`, {
+        kind: 'advertise_failed',
+        prefix: prefixRef(),
+        actor: `${q.actor}: ${q.reason}`,
+        requestedAtMs: q.requestedAtMs,
+        error: f.message,
+        atMs,
+      });
     }
     await publishCycle();
   }
 
-  async function endProtection(reason: ProtectionEndReason): Promise<void> {
+  async function endProtection(reason: ProtectionEndReason, detail = ''): Promise<void> {
     s.phase = 'ended';
     endReason = reason;
     if (reason === 'withdrawn_externally') {
-      const live = s.live;
       log.info(`${cidr} is no longer advertised (changed outside this workflow); protection ends`, { cidr });
-      const atMs = live?.advertisedModifiedAtMs ?? live?.observedAtMs ?? Date.now();
       await recordSafely('external withdrawal', () =>
-        recordsFor(`record external withdrawal ${cidr}`).recordWithdrawal({
-          idempotencyKey: `${cidr}/external/${atMs}`,
-          prefix: cidr,
-          description: settings().identity.description,
-          eventId: eventIdFor(atMs, 'withdraw'),
-          method: 'external',
-          actionTaken: 'withdrawn_external',
-          status: 'success',
-          withdrawnAtMs: atMs,
-          advertisedAtMs: null,
-          attackEndedAtMs: s.calm.lastAttackAtMs,
-          calmMs: s.calm.calmAccumulatedMs,
-          peak: s.calm.peak,
-          notes: 'Withdrawn outside mt-autowithdraw (seen in Cloudflare state)',
-          details: { workflowId: workflowInfo().workflowId },
-        }),
+        recordsFor(`record external withdrawal ${cidr}`).recordWithdrawal(
+          externalWithdrawalRecord(subject(), s.live, s.calm),
+        ),
       );
+      await publishCycle();
+    } else if (reason === 'not_on_demand' || reason === 'prefix_missing') {
+      log.error(
+        `${cidr} ${reason === 'not_on_demand' ? 'is not under on-demand control at Cloudflare' : 'is not known at Cloudflare'} (${detail}); protection ends without any change`,
+        { cidr },
+      );
+      notify(`${cidr}/protection-ended/${reason}/${s.episodeStartedAtMs}`, {
+        kind: 'protection_ended',
+        prefix: prefixRef(),
+        reason,
+        detail,
+        atMs: Date.now(),
+      });
       await publishCycle();
     }
   }
@@ -814,8 +947,17 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     return { cidr, description: settings().identity.description };
   }
 
-  function externallyWithdrawn(): boolean {
-    return s.phase === 'protecting' && s.live?.advertised === false && s.live.observedAtMs >= s.episodeStartedAtMs;
+  function subject(): { cidr: string; description: string; workflowId: string } {
+    return { ...prefixRef(), workflowId: workflowInfo().workflowId };
+  }
+
+  /** Cloudflare's state (as the supervisor last told us) says this episode is over. */
+  function liveEndReason(): 'withdrawn_externally' | 'not_on_demand' | null {
+    const live = s.live;
+    if (s.phase !== 'protecting' || live === null || live.observedAtMs < s.episodeStartedAtMs) return null;
+    if (live.advertised === false) return 'withdrawn_externally';
+    if (live.advertised === null) return 'not_on_demand';
+    return null;
   }
 
   function status(): ProtectionStatus {
@@ -878,26 +1020,8 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
   }
 
   /** Notifications run beside the workflow: a slow or failing Telegram never delays or undoes an action. */
-  function notifyLater(key: string, notification: Notification): void {
-    bg.run(
-      (async () => {
-        try {
-          await notificationsFor(`notify ${notification.kind.replace(/_/g, ' ')} ${cidr}`).sendNotification({
-            key,
-            notification,
-          });
-        } catch (err) {
-          const f = describeFailure(err);
-          log.warn(`notification ${key} failed for good: ${f.message}`, { cidr });
-          await recordSafely('notification failure', () =>
-            recordsFor(`record notification failure ${cidr}`).recordNotificationFailed({
-              key,
-              error: `${f.type}: ${f.message}`,
-            }),
-          );
-        }
-      })(),
-    );
+  function notify(key: string, notification: Notification): void {
+    outbox.send(key, notification);
   }
 }
 

@@ -4,9 +4,11 @@ import { holdActive } from '../domain/hold';
 import { advertiseAvailableAtMs, type OperatorFacts } from '../domain/operator-rules';
 import { protectionStateLabel } from '../domain/state-label';
 import type { ProtectionPolicy } from '../domain/types';
-import type { ProtectionInput, ProtectionState, ProtectionStatus } from './types';
+import type { ProtectionInput, ProtectionState, ProtectionStatus, WithdrawDeferrals } from './types';
 
 type CooldownPolicy = Pick<ProtectionPolicy, 'readvertiseCooldownMs' | 'minAdvertisedMs'>;
+
+export const NO_DEFERRALS: WithdrawDeferrals = { cycles: 0, sinceMs: null, lastError: null, alerted: false };
 
 /** Until settings are loaded (and no operator start says otherwise), Cloudflare's documented 15-minute rules. */
 const FALLBACK_POLICY: CooldownPolicy = { readvertiseCooldownMs: 15 * 60_000, minAdvertisedMs: 15 * 60_000 };
@@ -40,6 +42,9 @@ export function freshState(input: ProtectionInput, nowMs: number): ProtectionSta
     queuedAdvertise: null,
     lastAdvertise: null,
     idleSinceMs: idle ? nowMs : null,
+    outbox: [],
+    withdrawDeferrals: NO_DEFERRALS,
+    lastAdvertiseFailure: null,
   };
 }
 
@@ -51,6 +56,9 @@ export function withDefaults(carried: ProtectionState): ProtectionState {
     queuedAdvertise: carried.queuedAdvertise ?? null,
     lastAdvertise: carried.lastAdvertise ?? null,
     idleSinceMs: carried.idleSinceMs ?? null,
+    outbox: carried.outbox ?? [],
+    withdrawDeferrals: carried.withdrawDeferrals ?? NO_DEFERRALS,
+    lastAdvertiseFailure: carried.lastAdvertiseFailure ?? null,
   };
 }
 
@@ -97,8 +105,8 @@ export function operatorFactsOf(
     advertised: s.live?.advertised ?? null,
     locked: lockedOf(s),
     underAttack: s.calm.underAttack,
-    // Never measured is unknown too: a manual withdraw before the first reading needs --force.
-    trafficUnknown: s.calm.lastClassification === null || s.calm.unknownSinceMs !== null,
+    // Only a reading known to be unknown refuses up front; with no (or an old) reading the handler measures first.
+    trafficUnknown: s.calm.unknownSinceMs !== null,
     advertisedModifiedAtMs: s.live?.advertisedModifiedAtMs ?? null,
     lastWithdrawAtMs: s.withdrawnAtMs,
     readvertiseCooldownMs: policy.readvertiseCooldownMs,
@@ -123,6 +131,9 @@ export function statusOf(cidr: string, s: ProtectionState, policy: CooldownPolic
           ? 'unknown'
           : 'ok';
   const notAdvertised = s.phase === 'idle' || s.phase === 'cooldown';
+  // Shadow mode decided this episode's withdraw: nothing is due until a new attack starts a new episode.
+  const shadowDecided = s.shadowWithdrawnAtMs !== null;
+  const deferrals = s.withdrawDeferrals ?? NO_DEFERRALS;
   return {
     cidr,
     description: s.settings?.identity.description ?? '',
@@ -150,14 +161,9 @@ export function statusOf(cidr: string, s: ProtectionState, policy: CooldownPolic
     calmSinceMs: c.calmSinceMs,
     calmAccumulatedMs: c.calmAccumulatedMs,
     calmPeriodMs: s.settings?.policy.calmPeriodMs ?? 0,
-    withdrawDueAtMs: ctx && s.phase === 'protecting' && !locked && !held ? projectedWithdrawAtMs(c, ctx) : null,
-    withdrawBlockedBy: locked
-      ? 'locked'
-      : held
-        ? 'held'
-        : ctx?.withdrawNotBeforeMs && ctx.withdrawNotBeforeMs > nowMs
-          ? 'retry_backoff'
-          : null,
+    withdrawDueAtMs:
+      ctx && s.phase === 'protecting' && !locked && !held && !shadowDecided ? projectedWithdrawAtMs(c, ctx) : null,
+    withdrawBlockedBy: blockedBy(s, { locked, held, shadowDecided, deferrals }, ctx, nowMs),
     peak: c.peak,
     lastMeasurement: c.lastMeasurement,
     lastCycleAtMs: s.lastCycleAtMs,
@@ -168,9 +174,28 @@ export function statusOf(cidr: string, s: ProtectionState, policy: CooldownPolic
     lastWithdraw: s.lastWithdraw,
     shadow: s.settings?.shadow ?? false,
     shadowWithdrawnAtMs: s.shadowWithdrawnAtMs,
+    withdrawDeferrals: deferrals,
+    lastAdvertiseFailure: s.lastAdvertiseFailure ?? null,
     lastDecisions: s.lastDecisions,
     runs: s.runs,
     engine: c,
     nowMs,
   };
+}
+
+/** What keeps a calm prefix advertised right now, most operator-relevant first; null when nothing does. */
+function blockedBy(
+  s: ProtectionState,
+  f: { locked: boolean; held: boolean; shadowDecided: boolean; deferrals: WithdrawDeferrals },
+  ctx: StepContext | null,
+  nowMs: number,
+): string | null {
+  if (f.locked) return 'locked';
+  if (f.held) return 'held';
+  if (f.shadowDecided) return 'shadow_decided';
+  if (ctx?.withdrawNotBeforeMs && ctx.withdrawNotBeforeMs > nowMs) return 'retry_backoff';
+  if (f.deferrals.cycles > 0) return 'deferred';
+  const calmEnough = ctx !== null && s.calm.calmAccumulatedMs >= ctx.policy.calmPeriodMs;
+  if (calmEnough && (s.calm.reconfirmCalmMs ?? null) !== null) return 'reconfirming';
+  return null;
 }

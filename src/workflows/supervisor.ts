@@ -17,6 +17,7 @@ import { nextCycleAtMs } from '../domain/protection';
 import { cloudflareReads, describeFailure, waitSummary } from './activity-stubs';
 import { protectionWorkflowId } from './ids';
 import { liveStateSignal, protectionEndedSignal, reconcileNowSignal, supervisorStatusQuery } from './messages';
+import { createOutbox } from './outbox';
 import { PrefixProtection } from './prefix-protection';
 import type { SupervisorInput, SupervisorState } from './types';
 
@@ -35,6 +36,11 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
     runs: 1,
   };
   if (input.carried) s.runs++;
+  s.missing ??= {};
+  s.outbox ??= [];
+  const missing = s.missing;
+  const outbox = createOutbox(s.outbox, 'supervisor');
+  outbox.resume();
   let reconcileRequested = false;
   let checkIntervalMs = 60_000;
 
@@ -48,6 +54,7 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
   });
   setHandler(supervisorStatusQuery, () => ({
     protected: Object.keys(s.children).sort(),
+    missing: Object.keys(missing).sort(),
     cycles: s.cycles,
     lastReconcileAtMs: s.lastReconcileAtMs,
     lastError: s.lastError,
@@ -59,6 +66,7 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
       workflowInfo().continueAsNewSuggested ||
       workflowInfo().historyLength >= (input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS)
     ) {
+      // Undelivered notifications travel in s.outbox; the next run sends them again.
       await condition(allHandlersFinished);
       return continueAsNew<typeof ProtectionSupervisor>({ carried: s, maxHistoryEvents: input.maxHistoryEvents });
     }
@@ -71,6 +79,7 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
       s.lastError = snapshot.failures.length
         ? snapshot.failures.map((f) => `${f.parentPrefixId}: ${f.errorType}: ${f.message}`).join('; ')
         : null;
+      noticeMissing(snapshot);
       await reconcile(snapshot);
     } catch (err) {
       const f = describeFailure(err);
@@ -104,6 +113,37 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
         }
       }),
     );
+  }
+
+  /**
+   * A configured prefix Cloudflare does not list under its parent (a wrong bgp_prefix_id, a deleted prefix) is not
+   * protected at all: said loudly every cycle in the log, and once per stretch to the on-call team.
+   */
+  function noticeMissing(snapshot: PrefixSnapshot): void {
+    const now = Date.now();
+    const seen = new Set(snapshot.missing.map((m) => m.cidr));
+    for (const id of snapshot.missing) {
+      log.error(
+        `${id.cidr} (${id.description}) is not listed by Cloudflare under IP prefix ${id.parentPrefixId} (bgp_prefix_id ${id.bgpPrefixId}): it is NOT protected; check the prefix mapping`,
+        { cidr: id.cidr },
+      );
+      if (missing[id.cidr] !== undefined) continue;
+      missing[id.cidr] = now;
+      outbox.send(`supervisor/prefix-missing/${id.cidr}/${now}`, {
+        kind: 'prefix_missing',
+        prefix: { cidr: id.cidr, description: id.description },
+        parentPrefixId: id.parentPrefixId,
+        bgpPrefixId: id.bgpPrefixId,
+        atMs: now,
+      });
+    }
+    // Only a listing that shows it again clears it (a parent that could not be read says nothing either way).
+    const listed = new Set(snapshot.prefixes.map((p) => p.identity.cidr));
+    for (const cidr of Object.keys(missing)) {
+      if (seen.has(cidr) || !listed.has(cidr)) continue;
+      log.info(`${cidr} is listed by Cloudflare again`, { cidr });
+      delete missing[cidr];
+    }
   }
 
   async function startProtection(p: SnapshotEntry): Promise<void> {

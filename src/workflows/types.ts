@@ -4,6 +4,7 @@ import type { CalmState } from '../domain/calm-engine';
 import type { Hold } from '../domain/hold';
 import type { ProtectionStateLabel } from '../domain/state-label';
 import type { LivePrefixState, PeakStats } from '../domain/types';
+import type { OutboxEntry } from './outbox';
 
 /**
  * idle: started by an operator for a prefix that is not advertised (waits for an advertise, queued or not);
@@ -40,10 +41,8 @@ export interface OperatorRequest {
   reason: string;
 }
 
-export interface WithdrawRequest extends OperatorRequest {
-  /** Withdraw even under attack or with unknown traffic. */
-  force?: boolean;
-}
+/** A manual withdraw: never under attack or with unknown traffic (there is no override). */
+export type WithdrawRequest = OperatorRequest;
 
 export interface AdvertiseRequest extends OperatorRequest {
   /** Inside the re-advertise cooldown: queue it (durably) instead of refusing. */
@@ -145,6 +144,28 @@ export interface ProtectionState {
   lastAdvertise?: LastAdvertise | null;
   /** Idle phase: since when nothing has been asked of this workflow. */
   idleSinceMs?: number | null;
+  /** Notifications not delivered yet; carried across continue-as-new and re-issued by the next run. */
+  outbox?: OutboxEntry[];
+  /** Consecutive cycles whose due withdraw waited because the live state could not be read. */
+  withdrawDeferrals?: WithdrawDeferrals;
+  /** The last queued advertise that failed for good (the prefix stayed withdrawn). */
+  lastAdvertiseFailure?: AdvertiseFailure | null;
+}
+
+export interface WithdrawDeferrals {
+  cycles: number;
+  sinceMs: number | null;
+  lastError: string | null;
+  /** The on-call team was told (once per stretch of deferrals). */
+  alerted: boolean;
+}
+
+export interface AdvertiseFailure {
+  atMs: number;
+  actor: string;
+  reason: string;
+  requestedAtMs: number;
+  error: string;
 }
 
 export interface LastAdvertise {
@@ -155,7 +176,12 @@ export interface LastAdvertise {
   changed: boolean;
 }
 
-export type ProtectionEndReason = 'cooldown_elapsed' | 'withdrawn_externally' | 'not_advertised';
+/**
+ * not_on_demand: Cloudflare reports no on-demand state (advertised null); prefix_missing: Cloudflare does not know the
+ * BGP prefix (404). Both end protection without any change: nothing can be withdrawn.
+ */
+export type ProtectionEndReason =
+  'cooldown_elapsed' | 'withdrawn_externally' | 'not_advertised' | 'not_on_demand' | 'prefix_missing';
 
 export interface ProtectionOutcome {
   cidr: string;
@@ -197,8 +223,15 @@ export interface ProtectionStatus {
   withdrawFailures: ProtectionState['withdrawFailures'];
   cooldownUntilMs: number | null;
   lastWithdraw: ProtectionState['lastWithdraw'];
+  /** Shadow mode: decisions are recorded and notified, nothing is changed at Cloudflare. */
   shadow: boolean;
+  /**
+   * Shadow mode: when this episode's withdraw was decided (and not made); while set, no auto-withdraw is projected
+   * (withdrawDueAtMs null, withdrawBlockedBy 'shadow_decided') until a new attack starts a new episode.
+   */
   shadowWithdrawnAtMs: number | null;
+  withdrawDeferrals: WithdrawDeferrals;
+  lastAdvertiseFailure: AdvertiseFailure | null;
   /** Decisions of the last cycle: "attack_started", "withdraw", "withdraw_blocked:locked", "telemetry_lost:stale", … */
   lastDecisions: string[];
   /** Runs of this workflow so far (continue-as-new starts a new run). */
@@ -225,6 +258,10 @@ export interface SupervisorState {
   lastReconcileAtMs: number | null;
   lastError: string | null;
   runs: number;
+  /** Configured prefixes Cloudflare does not list under their parent, since when (alerted once per stretch). */
+  missing?: Record<string, number>;
+  /** Notifications not delivered yet (carried across continue-as-new). */
+  outbox?: OutboxEntry[];
 }
 
 export interface SupervisorInput {
@@ -234,6 +271,8 @@ export interface SupervisorInput {
 
 export interface SupervisorStatus {
   protected: string[];
+  /** Configured prefixes Cloudflare does not list (not protected). */
+  missing: string[];
   cycles: number;
   lastReconcileAtMs: number | null;
   lastError: string | null;

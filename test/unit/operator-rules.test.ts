@@ -8,6 +8,8 @@ import {
   checkHold,
   checkResume,
   checkWithdraw,
+  manualWithdrawReading,
+  type LatestReading,
   type OperatorFacts,
   type Verdict,
 } from '../../src/domain/operator-rules';
@@ -58,8 +60,7 @@ describe('clock formatting', () => {
 });
 
 describe('operator rules: withdraw', () => {
-  it('allows a calm, advertised, unlocked prefix', () =>
-    assert.deepEqual(checkWithdraw(facts(), { force: false }), { ok: true }));
+  it('allows a calm, advertised, unlocked prefix', () => assert.deepEqual(checkWithdraw(facts()), { ok: true }));
 
   const cases: Array<[string, Partial<OperatorFacts>, string, RegExp]> = [
     ['locked', { locked: true }, 'locked', /185\.54\.81\.0\/24 is locked/],
@@ -73,26 +74,72 @@ describe('operator rules: withdraw', () => {
     ],
     ['an advertise in flight', { phase: 'advertising' }, 'in_progress', /advertise .* already in progress/],
     ['the workflow ending', { phase: 'ended' }, 'ended', /ending/],
-    ['under attack', { underAttack: true }, 'under_attack', /under attack; add --force/],
-    ['unknown traffic', { trafficUnknown: true }, 'traffic_unknown', /unknown right now; add --force/],
+    ['under attack', { underAttack: true }, 'under_attack', /under attack: it is never withdrawn during an attack/],
+    [
+      'unknown traffic',
+      { trafficUnknown: true },
+      'traffic_unknown',
+      /unknown right now: it is never withdrawn without a known calm reading/,
+    ],
   ];
   for (const [what, over, code, re] of cases)
     it(`refuses: ${what}`, () => {
-      const r = refused(checkWithdraw(facts(over), { force: false }));
+      const r = refused(checkWithdraw(facts(over)));
       assert.equal(r.code, code);
       assert.match(r.message, re);
     });
 
-  it('--force overrides attack and unknown traffic, never a lock', () => {
-    assert.deepEqual(checkWithdraw(facts({ underAttack: true, trafficUnknown: true }), { force: true }), { ok: true });
-    assert.equal(refused(checkWithdraw(facts({ locked: true }), { force: true })).code, 'locked');
+  it('nothing overrides an attack or unknown traffic: the refusal never suggests one', () => {
+    for (const over of [{ underAttack: true }, { trafficUnknown: true }, { underAttack: true, trafficUnknown: true }]) {
+      const r = refused(checkWithdraw(facts(over)));
+      assert.doesNotMatch(r.message, /--force|anyway/);
+    }
   });
 
   it('refuses within the minimum advertised time, with the time it becomes possible', () => {
-    const r = refused(checkWithdraw(facts({ advertisedModifiedAtMs: NOW - 11 * MIN - 39_000 }), { force: true }));
+    const r = refused(checkWithdraw(facts({ advertisedModifiedAtMs: NOW - 11 * MIN - 39_000 })));
     assert.equal(r.code, 'min_advertised');
     assert.match(r.message, /withdraw available at 14:45:30 UTC, in 3m 21s/);
     assert.equal(r.availableAtMs, NOW + 201_000);
+  });
+});
+
+describe('operator rules: the reading behind a manual withdraw', () => {
+  const reading = (over: Partial<LatestReading> = {}): LatestReading => ({
+    underAttack: false,
+    unknown: false,
+    unknownDetail: null,
+    lastClassification: 'calm',
+    lastReadingAtMs: NOW - 30_000,
+    ...over,
+  });
+  const cases: Array<[string, Partial<LatestReading>, string]> = [
+    ['a calm reading less than one interval old', {}, 'calm'],
+    ['a calm reading exactly one interval old', { lastReadingAtMs: NOW - MIN }, 'calm'],
+    ['a calm reading older than one interval', { lastReadingAtMs: NOW - MIN - 1 }, 'measure'],
+    ['no reading yet (update-with-start)', { lastClassification: null, lastReadingAtMs: null }, 'measure'],
+    ['under attack, however fresh', { underAttack: true, lastClassification: 'attack' }, 'refuse:under_attack'],
+    [
+      'unknown latest reading',
+      { unknown: true, unknownDetail: 'api_error: HTTP 503', lastClassification: 'unknown' },
+      'refuse:traffic_unknown',
+    ],
+    ['an attack latched through an old unknown reading', { underAttack: true, unknown: true }, 'refuse:under_attack'],
+  ];
+  for (const [what, over, expected] of cases)
+    it(`${what} → ${expected}`, () => {
+      const g = manualWithdrawReading('185.54.81.0/24', reading(over), MIN, NOW);
+      assert.equal(g.kind === 'refuse' ? `refuse:${g.code}` : g.kind, expected);
+    });
+  it('names the unknown reason in the refusal', () => {
+    const g = manualWithdrawReading(
+      '185.54.81.0/24',
+      reading({ unknown: true, unknownDetail: 'stale: 400s old' }),
+      MIN,
+      NOW,
+    );
+    assert.ok(g.kind === 'refuse');
+    assert.match(g.message, /traffic of 185\.54\.81\.0\/24 is unknown right now \(stale: 400s old\)/);
   });
 });
 

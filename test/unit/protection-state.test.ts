@@ -6,7 +6,8 @@ import { createSearchAttributeCheck } from '../../src/activities/search-attribut
 import { initialCalmState } from '../../src/domain/calm-engine';
 import { registerCommand } from '../../src/runtime/search-attributes';
 import { renderDetails } from '../../src/workflows/details';
-import { freshState, statusOf, withDefaults } from '../../src/workflows/protection-state';
+import type { ProtectionSettings } from '../../src/activities';
+import { freshState, operatorFactsOf, statusOf, withDefaults } from '../../src/workflows/protection-state';
 import { missingSearchAttributes, MT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attribute-keys';
 import type { ProtectionState } from '../../src/workflows/types';
 
@@ -64,6 +65,97 @@ describe('protection state', () => {
     assert.match(md, /185\.54\.81\.0\/24/);
     assert.match(md, /\| Held \| by alice@noc1 until 15:00:00 UTC, in 59m 00s: maintenance \\\| window \|/);
     assert.equal(statusOf('185.54.81.0/24', s, POLICY, NOW + 3_600_000).held, false, 'expired');
+  });
+});
+
+describe('protection status: shadow decisions, re-confirmation, operator facts', () => {
+  const MIN = 60_000;
+  const settings = (shadow: boolean): ProtectionSettings => ({
+    identity: { cidr: '185.54.81.0/24', description: 'DMZ', parentPrefixId: 'p', bgpPrefixId: 'b' },
+    policy: {
+      calmPeriodMs: 15 * MIN,
+      checkIntervalMs: MIN,
+      lookbackMs: 5 * MIN,
+      readvertiseCooldownMs: 15 * MIN,
+      minAdvertisedMs: 15 * MIN,
+      minDroppedPackets: 5000,
+      minDroppedBits: 1e7,
+      telemetryLostAlertMs: 5 * MIN,
+      maxDataAgeMs: 3 * MIN,
+    },
+    configLocked: false,
+    shadow,
+    configDigest: 'd',
+  });
+  /** Protecting, calm for 20 minutes (past the calm period), last reading a minute ago. */
+  function calmState(shadow: boolean): ProtectionState {
+    const s = withDefaults(
+      freshState({ cidr: '185.54.81.0/24', live: { ...live(true), advertisedModifiedAtMs: NOW - 3_600_000 } }, NOW),
+    );
+    s.settings = settings(shadow);
+    s.calm = {
+      ...initialCalmState(),
+      calmSinceMs: NOW - 20 * MIN,
+      calmAccumulatedMs: 20 * MIN,
+      accrualAnchorMs: NOW - MIN,
+      lastClassification: 'calm',
+      lastObservationAtMs: NOW - MIN,
+    };
+    return s;
+  }
+
+  it('after a shadow withdraw nothing is projected as due until a new episode', () => {
+    const s = calmState(true);
+    const before = statusOf('185.54.81.0/24', s, POLICY, NOW);
+    assert.equal(before.withdrawDueAtMs, NOW - MIN, 'due (now) before the shadow decision');
+    s.shadowWithdrawnAtMs = NOW - 30 * 1000;
+    const st = statusOf('185.54.81.0/24', s, POLICY, NOW);
+    assert.equal(st.shadow, true);
+    assert.equal(st.shadowWithdrawnAtMs, NOW - 30 * 1000);
+    assert.equal(st.withdrawDueAtMs, null, "no 'due now' forever");
+    assert.equal(st.withdrawBlockedBy, 'shadow_decided');
+    assert.doesNotMatch(renderDetails(st), /Auto-withdraw/);
+  });
+
+  it('a calm period complete but not re-confirmed after a dark gap shows why and when', () => {
+    const s = calmState(false);
+    s.calm = { ...s.calm, reconfirmCalmMs: 2 * MIN };
+    const st = statusOf('185.54.81.0/24', s, POLICY, NOW);
+    assert.equal(st.withdrawBlockedBy, 'reconfirming');
+    assert.equal(st.withdrawDueAtMs, NOW - MIN + 3 * MIN);
+  });
+
+  it('deferred withdraws and a failed queued advertise show in the status', () => {
+    const s = calmState(false);
+    s.withdrawDeferrals = {
+      cycles: 2,
+      sinceMs: NOW - 2 * MIN,
+      lastError: 'CloudflareUnavailableError: 503',
+      alerted: false,
+    };
+    s.lastAdvertiseFailure = { atMs: NOW, actor: 'alice', reason: 'r', requestedAtMs: NOW - MIN, error: 'locked' };
+    const st = statusOf('185.54.81.0/24', s, POLICY, NOW);
+    assert.equal(st.withdrawBlockedBy, 'deferred');
+    assert.equal(st.withdrawDeferrals.cycles, 2);
+    assert.equal(st.lastAdvertiseFailure?.error, 'locked');
+  });
+
+  it('operator facts: only a reading known to be unknown counts as unknown (never measured is measured first)', () => {
+    const s = withDefaults(freshState({ cidr: '185.54.81.0/24', live: live(true) }, NOW));
+    assert.equal(operatorFactsOf('185.54.81.0/24', s, POLICY, NOW).trafficUnknown, false);
+    s.calm = { ...initialCalmState(), unknownSinceMs: NOW - MIN, lastClassification: 'unknown' };
+    assert.equal(operatorFactsOf('185.54.81.0/24', s, POLICY, NOW).trafficUnknown, true);
+  });
+
+  it('state carried from an older run gets an empty outbox and no deferrals', () => {
+    const old = freshState({ cidr: '185.54.81.0/24', live: live(true) }, NOW) as Partial<ProtectionState>;
+    delete old.outbox;
+    delete old.withdrawDeferrals;
+    delete old.lastAdvertiseFailure;
+    const s = withDefaults(old as ProtectionState);
+    assert.deepEqual(s.outbox, []);
+    assert.equal(s.withdrawDeferrals?.cycles, 0);
+    assert.equal(s.lastAdvertiseFailure, null);
   });
 });
 
