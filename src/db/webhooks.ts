@@ -5,13 +5,18 @@ import type { WebhookAlert } from '../domain/webhook-alert';
 import type { DatabaseHandle } from './connection';
 import { toSqliteTimestamp, type AttackEventRow, type WebhookEventRow } from './schema';
 
+export type WebhookActionTakenValue = 'received' | 'imported' | 'test_notification';
+
 export interface StoreWebhookInput {
   alert: WebhookAlert;
   /** The payload exactly as stored (webhook_events.payload and attack_events.raw_payload). */
   payloadJson: string;
   sourceIp: string | null;
-  /** webhook_events.action_taken: 'received' by the receiver, 'imported' by the import tool. */
-  actionTaken: 'received' | 'imported';
+  /**
+   * webhook_events.action_taken: 'received' by the receiver, 'imported' by the import tool, 'test_notification' for
+   * Cloudflare's test notifications (whoever stored them).
+   */
+  actionTaken: WebhookActionTakenValue;
   receivedAtMs: number;
   /** Stored with processed = 0 because a follow-up (the supervisor signal) is still to come. */
   followUpPending: boolean;

@@ -63,6 +63,11 @@ export interface WebhookAlert {
   advertisedPrefixes: string[];
   /** Canonical JSON of the whole payload (sorted keys): the dedupe identity when there is no alert id. */
   contentKey: string;
+  /**
+   * Why this looks like a notification Cloudflare sends from "Send test notification" (a loopback target, "fake-"
+   * placeholders), or null for a real alert. A test is stored as a webhook only: no attack event, no reconcile.
+   */
+  testReason: string | null;
 }
 
 export type ClassifiedWebhook = { kind: 'test'; text: string } | { kind: 'alert'; alert: WebhookAlert };
@@ -156,6 +161,32 @@ function advertiseStatuses(data: Json): Array<{ prefix: string; status: string }
     .filter((e) => e.prefix !== '');
 }
 
+const LOOPBACK = ['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104'];
+
+/** 127.0.0.0/8, ::1 (and the IPv4-mapped form): no real attack targets them. */
+function isLoopback(value: string | null): boolean {
+  if (value === null) return false;
+  try {
+    const ip = parseIp(value.split('/')[0] ?? '');
+    return LOOPBACK.some((c) => cidrContainsIp(c, ip));
+  } catch {
+    return false;
+  }
+}
+
+const PLACEHOLDER = /^fake[-_ ]/i;
+
+/** The marks of Cloudflare's test notification: a loopback target, or "fake-" placeholder values. */
+function testAlertReason(data: Json): string | null {
+  const target = text(data.target_ip);
+  if (isLoopback(target)) return `target_ip ${target} is a loopback address`;
+  for (const key of ['attack_vector', 'attack_type', 'rule_name']) {
+    const v = text(data[key]);
+    if (v !== null && PLACEHOLDER.test(v)) return `${key} "${v}" is a placeholder`;
+  }
+  return null;
+}
+
 function ipOf(value: string | null): string | null {
   if (value === null) return null;
   const bare = value.split('/')[0] ?? '';
@@ -208,6 +239,7 @@ export function classifyWebhook(payload: unknown, prefixes: readonly string[]): 
   const isStart = eventState === null || eventState === ALERT_STATE_START;
   const isDdos = alertType !== null && DDOS_ALERT_TYPES.has(alertType);
   const isMnm = alertType !== null && MNM_ATTACK_ALERT_TYPES.has(alertType);
+  const testReason = testAlertReason(data);
 
   const base = {
     alertType,
@@ -224,7 +256,7 @@ export function classifyWebhook(payload: unknown, prefixes: readonly string[]): 
   };
 
   const attackEvents: WebhookAttackEvent[] = [];
-  if ((isDdos || isMnm) && (isStart || isEnd)) {
+  if ((isDdos || isMnm) && (isStart || isEnd) && testReason === null) {
     attackEvents.push({
       ...base,
       eventType: isEnd ? 'END' : 'START',
@@ -234,7 +266,7 @@ export function classifyWebhook(payload: unknown, prefixes: readonly string[]): 
   }
 
   const advertised = new Set<string>();
-  if (alertType === AUTO_ADVERTISEMENT_ALERT_TYPE) {
+  if (alertType === AUTO_ADVERTISEMENT_ALERT_TYPE && testReason === null) {
     for (const s of statuses.filter((x) => ADVERTISED_STATUSES.has(x.status))) {
       const cidr = toCidr(s.prefix);
       attackEvents.push({
@@ -246,7 +278,7 @@ export function classifyWebhook(payload: unknown, prefixes: readonly string[]): 
       });
     }
   }
-  if (!isEnd) {
+  if (!isEnd && testReason === null) {
     for (const s of statuses.filter((x) => ADVERTISED_STATUSES.has(x.status)))
       overlappingPrefixes(s.prefix, prefixes).forEach((p) => advertised.add(p));
     if (isMnm && truthy(data.auto_advertised)) {
@@ -277,6 +309,7 @@ export function classifyWebhook(payload: unknown, prefixes: readonly string[]): 
         attackEvents,
         advertisedPrefixes: [...advertised].sort(),
         contentKey: canonicalJson(payload),
+        testReason,
       },
     },
   };

@@ -8,7 +8,8 @@ import { toSqliteTimestamp } from '../db/schema';
 import type { WebhookStore } from '../db/webhooks';
 import { ingestWebhook, parseWebhookBody } from './ingest';
 
-export type ImportOutcome = 'stored' | 'duplicate' | 'test' | 'expired' | 'invalid';
+/** test: Cloudflare's text-only test message (not stored); test_alert: its test notification (stored, marked). */
+export type ImportOutcome = 'stored' | 'duplicate' | 'test' | 'test_alert' | 'expired' | 'invalid';
 
 /** Where a file's arrival time was read. */
 export type ReceivedAtSource = 'envelope' | 'ts' | 'file_name' | 'mtime';
@@ -24,7 +25,7 @@ export interface ImportedFile {
   eventState?: string | null;
   receivedAt?: string;
   receivedAtSource?: ReceivedAtSource;
-  /** Why an invalid or expired file was skipped. */
+  /** Why an invalid or expired file was skipped, or why a file is a test notification. */
   problem?: string;
 }
 
@@ -34,6 +35,7 @@ export interface ImportReport {
   files: ImportedFile[];
   stored: number;
   duplicates: number;
+  /** Test messages (not stored) and test notifications (stored, marked test_notification). */
   tests: number;
   /** Files older than the webhook retention (skipped). */
   expired: number;
@@ -209,11 +211,14 @@ export function importWebhookFiles(opts: ImportOptions): ImportReport {
     const identity = `${outcome.alertId}\u0000${outcome.alert.eventState ?? ''}`;
     const duplicate = outcome.kind === 'duplicate' || seenInRun.has(identity);
     seenInRun.add(identity);
+    const test = outcome.alert.testReason;
     if (duplicate) report.duplicates += 1;
+    else if (test !== null) report.tests += 1;
     else report.stored += 1;
     report.files.push({
       file: name,
-      outcome: duplicate ? 'duplicate' : 'stored',
+      outcome: duplicate ? 'duplicate' : test !== null ? 'test_alert' : 'stored',
+      ...(test !== null ? { problem: test } : {}),
       alertId: outcome.alertId,
       alertType: outcome.alert.alertType,
       eventState: outcome.alert.eventState,

@@ -51,7 +51,8 @@ export function ingestWebhook(payload: unknown, opts: IngestOptions): IngestOutc
     alert,
     payloadJson: JSON.stringify(payload),
     sourceIp: opts.sourceIp,
-    actionTaken: opts.actionTaken,
+    // Marked, so dashboards and queries can leave Cloudflare's test notifications out.
+    actionTaken: alert.testReason !== null ? 'test_notification' : opts.actionTaken,
     receivedAtMs: opts.receivedAtMs,
     followUpPending: opts.signals && alert.advertisedPrefixes.length > 0,
   });

@@ -116,7 +116,11 @@ export function buildWebhookServer(opts: WebhookServerOptions) {
         log.info({ sourceIp: req.ip }, 'Cloudflare test message received (not stored)');
         return reply.send({ ok: true, test: true, stored: false } satisfies WebhookReply);
       }
-      log.info({ sourceIp: req.ip, ...describe(outcome) }, `webhook ${outcome.kind}`);
+      const test = outcome.alert.testReason;
+      log.info(
+        { sourceIp: req.ip, ...describe(outcome), ...(test !== null ? { test } : {}) },
+        test !== null ? `Cloudflare test notification ${outcome.kind} (not an attack)` : `webhook ${outcome.kind}`,
+      );
       if (outcome.kind === 'duplicate')
         return reply.send({
           ok: true,
@@ -135,6 +139,7 @@ export function buildWebhookServer(opts: WebhookServerOptions) {
         ok: true,
         stored: true,
         duplicate: false,
+        ...(test !== null ? { test: true } : {}),
         alertId: outcome.alertId,
         webhookId: outcome.webhookId,
         reconcile,

@@ -95,9 +95,13 @@ describe('mtctl records toolkit', function () {
 
   it('webhooks import --dry-run lists what would happen and writes nothing', async () => {
     const r = await mtctl('webhooks', 'import', inbox, '--dry-run');
-    assert.match(r.out, /Dry run: would import 9, duplicates 0, test messages 1, expired 0, broken 1 \(of 11 files\)/);
+    assert.match(r.out, /Dry run: would import 8, duplicates 0, tests 2, expired 0, broken 1 \(of 11 files\)/);
     assert.match(r.out, /invalid +webhook_20260119_010203\.json: skipped: the body is not valid JSON/);
     assert.equal(r.code, 1, 'a broken file is reported in the exit code');
+    assert.match(
+      r.out,
+      /^test +thirdparty-dos_attack_l4\.json: Cloudflare test notification \(target_ip 127\.0\.0\.1 is a loopback address\): stored as test_notification, no attack event$/m,
+    );
     assert.equal(existsSync(dbPath), false);
   });
 
@@ -106,10 +110,15 @@ describe('mtctl records toolkit', function () {
     const report = json<{
       stored: number;
       duplicates: number;
+      tests: number;
       invalid: number;
       files: Array<{ file: string; outcome: string }>;
     }>(first);
-    assert.deepEqual([report.stored, report.duplicates, report.invalid], [9, 0, 1]);
+    assert.deepEqual([report.stored, report.duplicates, report.tests, report.invalid], [8, 0, 2, 1]);
+    assert.deepEqual(
+      report.files.filter((f) => f.outcome.startsWith('test')).map((f) => `${f.outcome} ${f.file}`),
+      ['test cloudflare-test-message.json', 'test_alert thirdparty-dos_attack_l4.json'],
+    );
     assert.deepEqual(
       report.files.filter((f) => f.outcome === 'invalid').map((f) => f.file),
       ['webhook_20260119_010203.json'],
@@ -239,7 +248,8 @@ describe('mtctl records toolkit', function () {
     assert.match(history.out, /Withdrawn at \(UTC\) +Prefix/);
     assert.match(history.out, /2026-01-19 01:01:00 +185\.54\.81\.0\/24 +autowithdraw_daemon +56m 00s +success/);
     const events = json<Array<{ eventType: string }>>(await mtctl('events', '--type', 'start', '--json', '-n', '50'));
-    assert.equal(events.length, 6);
+    // Not the test notification (dos_attack_l4 to 127.0.0.1).
+    assert.equal(events.length, 5);
     assert.ok(events.every((e) => e.eventType === 'START'));
     const stats = json<Record<string, unknown>>(await mtctl('stats', '--json'));
     assert.deepEqual(
@@ -250,7 +260,7 @@ describe('mtctl records toolkit', function () {
         stats.totalWebhooks,
         stats.completedAttacks,
       ],
-      [2, 2, 10, 9, 1],
+      [2, 2, 9, 9, 1],
     );
     assert.match((await mtctl('stats')).out, /Webhooks +9/);
   });
@@ -393,7 +403,7 @@ describe('mtctl webhooks import and retention', function () {
       const again = await mtctl('webhooks', 'import', inbox);
       assert.equal(again.code, 0, again.err);
       assert.match(again.out, /^expired +webhook_a_start\.json: skipped: received .* before the webhook retention/m);
-      assert.match(again.out, /Imported 0, duplicates 1, test messages 0, expired 2, broken 0 \(of 3 files\)/);
+      assert.match(again.out, /Imported 0, duplicates 1, tests 0, expired 2, broken 0 \(of 3 files\)/);
       assert.match(again.out, /outside the webhook retention \(RETENTION_WEBHOOKS\)/);
     } finally {
       undo();
@@ -438,7 +448,7 @@ describe('mtctl webhooks import and retention', function () {
     try {
       const r = await mtctl('webhooks', 'import', inbox, '--stats');
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /Imported 1, duplicates 0, test messages 0, expired 2/);
+      assert.match(r.out, /Imported 1, duplicates 0, tests 0, expired 2/);
       assert.match(r.out, /Webhooks: 1 total, 0 today, 1 in the last 7 days; completed attacks \(START and END\): 0/);
       const withJson = json<{ stored: number; stats: { total: number } }>(
         await mtctl('webhooks', 'import', inbox, '--stats', '--json'),

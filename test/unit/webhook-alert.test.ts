@@ -78,13 +78,40 @@ describe('webhook classification', () => {
     assert.equal(containingPrefix('2a02:4460:1::53', PREFIXES), '2a02:4460:1::/48');
     assert.equal(containingPrefix('127.0.0.1', PREFIXES), null);
     assert.equal(containingPrefix('not an ip', PREFIXES), null);
-    const a = alertOf(fixture('thirdparty-dos_attack_l4'));
+    const a = alertOf({ ...(fixture('thirdparty-dos_attack_l4') as object), data: { target_ip: '192.0.2.77' } });
     assert.equal(a.targetPrefix, null);
     assert.equal(a.eventState, null);
     // No alert_event: a start, as the operators' receiver recorded it.
     assert.equal(a.attackEvents[0]?.eventType, 'START');
-    assert.equal(a.attackEvents[0]?.packetsPerSecond, '800.00 pps');
     assert.deepEqual(a.advertisedPrefixes, []);
+  });
+
+  it("Cloudflare's test notification (loopback target, fake- placeholders) is a test: no attack event, no reconcile", () => {
+    const a = alertOf(fixture('thirdparty-dos_attack_l4'));
+    assert.equal(a.testReason, 'target_ip 127.0.0.1 is a loopback address');
+    assert.deepEqual([a.attackEvents, a.advertisedPrefixes], [[], []]);
+    const withRealTarget = (data: Record<string, unknown>) =>
+      alertOf({ alert_type: 'dos_attack_l4', data: { target_ip: '185.54.81.10', ...data } });
+    assert.equal(
+      withRealTarget({ attack_vector: 'fake-vector' }).testReason,
+      'attack_vector "fake-vector" is a placeholder',
+    );
+    assert.equal(withRealTarget({ rule_name: 'fake-name' }).testReason, 'rule_name "fake-name" is a placeholder');
+    assert.equal(
+      alertOf({ alert_type: 'dos_attack_l4', data: { target_ip: '::1' } }).testReason,
+      'target_ip ::1 is a loopback address',
+    );
+    // Real alerts, placeholders of the official schema example included, are not tests.
+    const real = withRealTarget({ attack_vector: 'UDP Flood', rule_name: 'Fakeroot DNS protection' });
+    assert.equal(real.testReason, null);
+    assert.equal(real.attackEvents[0]?.eventType, 'START');
+    for (const name of [
+      'official-advanced_ddos_attack_l4_alert-start',
+      'official-advanced_ddos_attack_l4_alert-placeholders',
+      'thirdparty-fbm_dosd_attack',
+      'thirdparty-fbm_auto_advertisement',
+    ])
+      assert.equal(alertOf(fixture(name)).testReason, null, name);
   });
 
   it('MNM alerts: START notified, attack_vector falls back to attack_type; auto_advertised asks to reconcile', () => {

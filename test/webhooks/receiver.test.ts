@@ -43,6 +43,121 @@ async function post(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+function maxId(receiver: WebhookReceiver, table: string): number {
+  return (receiver.database.sqlite.prepare(`SELECT COALESCE(MAX(id), 0) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/** attack_events columns a fixture's webhook must write (raw_payload and created_at are checked apart). */
+const event = (fields: Record<string, unknown>): Record<string, unknown> => ({
+  event_type: 'START',
+  alert_type: null,
+  attack_id: null,
+  policy_id: null,
+  policy_name: null,
+  prefix: null,
+  target_ip: null,
+  target_port: null,
+  protocol: null,
+  attack_vector: null,
+  packets_per_second: null,
+  megabits_per_second: null,
+  severity: null,
+  action_taken: null,
+  ...fields,
+});
+const OFFICIAL_L4 = {
+  alert_type: 'advanced_ddos_attack_l4_alert',
+  attack_id: '4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4',
+  policy_id: '749b911ea5d04344a58e45edd099b328',
+  policy_name: 'MT L4 alerts',
+  prefix: '185.54.81.0/24',
+  target_ip: '185.54.81.10',
+  target_port: 443,
+  protocol: 'TCP',
+  attack_vector: 'SYN Flood',
+  packets_per_second: '1200000',
+  megabits_per_second: '850',
+};
+const EXPECTED_EVENTS: Record<string, Array<Record<string, unknown>>> = {
+  'official-advanced_ddos_attack_l4_alert-start': [event({ ...OFFICIAL_L4, action_taken: 'mitigating' })],
+  'official-advanced_ddos_attack_l4_alert-end': [
+    event({ ...OFFICIAL_L4, event_type: 'END', action_taken: 'notified_autowithdraw_handles' }),
+  ],
+  // The documentation's placeholders, verbatim (no configured prefix contains "string").
+  'official-advanced_ddos_attack_l4_alert-placeholders': [
+    event({
+      alert_type: 'advanced_ddos_attack_l4_alert',
+      attack_id: 'string',
+      policy_id: '749b911ea5d04344a58e45edd099b328',
+      policy_name: 'Example Cloudflare Notification',
+      target_ip: 'string',
+      target_port: 0,
+      protocol: 'string',
+      attack_vector: 'string',
+      packets_per_second: '0',
+      megabits_per_second: '0',
+      action_taken: 'mitigating',
+    }),
+  ],
+  'thirdparty-advanced_ddos_attack_l4_alert': [
+    event({
+      alert_type: 'advanced_ddos_attack_l4_alert',
+      attack_id: 'aBcD1234efgh567i890j1kl234567m80',
+      // No policy_name in the payload: its name.
+      policy_name: 'Layer 3/4 DDoS Attack Alert',
+      prefix: '185.54.82.0/24',
+      target_ip: '185.54.82.10',
+      target_port: 53,
+      protocol: 'UDP',
+      attack_vector: 'UDP Flood',
+      packets_per_second: '750000',
+      megabits_per_second: '3500',
+      severity: 'HIGH',
+      action_taken: 'mitigating',
+    }),
+  ],
+  // Cloudflare's test notification (127.0.0.1, fake-vector): no attack event.
+  'thirdparty-dos_attack_l4': [],
+  'thirdparty-fbm_auto_advertisement': [
+    event({
+      event_type: 'ADVERTISE',
+      alert_type: 'fbm_auto_advertisement',
+      policy_name: 'Auto Advertisement',
+      prefix: '185.54.82.0/24',
+      attack_vector: 'Volumetric',
+      action_taken: 'auto_advertised',
+    }),
+  ],
+  'thirdparty-fbm_dosd_attack': [
+    event({
+      alert_type: 'fbm_dosd_attack',
+      policy_name: 'DDoS Attack',
+      prefix: '185.54.82.0/24',
+      target_ip: '185.54.82.10',
+      target_port: 80,
+      protocol: 'UDP',
+      // attack_vector falls back to attack_type.
+      attack_vector: 'UDP Amplification',
+      packets_per_second: '500000',
+      megabits_per_second: '2000',
+      severity: 'HIGH',
+      action_taken: 'notified',
+    }),
+  ],
+  'thirdparty-fbm_volumetric_attack': [
+    event({
+      alert_type: 'fbm_volumetric_attack',
+      policy_name: 'Volumetric Attack',
+      packets_per_second: '20000',
+      megabits_per_second: '1500',
+      severity: 'MEDIUM',
+      action_taken: 'notified',
+    }),
+  ],
+  // An unknown alert type: a webhook only.
+  'official-envelope': [],
+};
+
 function count(receiver: WebhookReceiver, table: string): number {
   return (receiver.database.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 }
@@ -136,6 +251,30 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
       assert.equal(count(receiver, 'attack_events'), 0);
     });
 
+    it('checks the secret before the body: a wrong secret with a malformed, empty or oversized body is a 401', async () => {
+      const oversized = JSON.stringify({
+        alert_type: 'dos_attack_l4',
+        data: { attack_id: 'big-unauthorised', padding: 'x'.repeat(fx.config.webhook.maxBodyBytes * 2) },
+      });
+      const bodies: Array<[string, string]> = [
+        ['malformed', '{"alert_type": "dos_attack_l4", '],
+        ['empty', ''],
+        ['not JSON at all', '\u0000\u0001binary'],
+        ['oversized', oversized],
+      ];
+      for (const headers of [{}, { 'cf-webhook-auth': 'wrong' }]) {
+        for (const [what, body] of bodies) {
+          const a = await post(receiver, body, headers);
+          assert.equal(a.status, 401, `${what} with ${JSON.stringify(headers)}`);
+          assert.match(String(a.body.error), /missing or wrong cf-webhook-auth header/);
+        }
+      }
+      // The same bodies with the secret get their own answers: the 401 was not an accident of the body.
+      assert.equal((await post(receiver, bodies[0]![1])).status, 400);
+      assert.equal((await post(receiver, oversized)).status, 413);
+      assert.equal(count(receiver, 'webhook_events'), 0);
+    });
+
     it('never writes the secret to the logs', () => {
       assert.ok(logs.lines.length > 0);
       assert.ok(!logs.lines.join('\n').includes(SECRET));
@@ -191,10 +330,31 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
       const names = readdirSync(FIXTURES)
         .filter((f) => f.endsWith('.json') && f !== 'cloudflare-test-message.json')
         .map((f) => f.replace(/\.json$/, ''));
+      assert.deepEqual(names.sort(), Object.keys(EXPECTED_EVENTS).sort(), 'every fixture has its expected rows');
       for (const name of names) {
+        const lastEvent = maxId(receiver, 'attack_events');
         const a = await post(receiver, fixtureText(name));
         assert.equal(a.status, 200, `${name}: ${JSON.stringify(a.body)}`);
         assert.equal(a.body.stored, true, name);
+        assert.equal(a.body.test, name === 'thirdparty-dos_attack_l4' ? true : undefined, name);
+        const events = receiver.database.sqlite
+          .prepare(
+            `SELECT event_type, alert_type, attack_id, policy_id, policy_name, prefix, target_ip, target_port, protocol,
+               attack_vector, packets_per_second, megabits_per_second, severity, action_taken, raw_payload, created_at
+             FROM attack_events WHERE id > ? ORDER BY id`,
+          )
+          .all(lastEvent) as Array<Record<string, unknown>>;
+        const webhook = receiver.database.sqlite
+          .prepare('SELECT payload, received_at FROM webhook_events WHERE id = ?')
+          .get(a.body.webhookId) as { payload: string; received_at: string };
+        for (const e of events) {
+          // The row carries the payload exactly as stored with the webhook, at the same time.
+          assert.equal(e.raw_payload, webhook.payload, name);
+          assert.equal(e.created_at, webhook.received_at, name);
+          delete e.raw_payload;
+          delete e.created_at;
+        }
+        assert.deepEqual(events, EXPECTED_EVENTS[name], name);
       }
       const rows = receiver.database.sqlite
         .prepare(
@@ -204,7 +364,8 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
         .all() as Array<Record<string, string | null>>;
       assert.equal(rows.length, names.length);
       for (const r of rows) {
-        assert.equal(r.action_taken, 'received');
+        // Cloudflare's "send test notification" is kept, marked, and counted nowhere as an attack.
+        assert.equal(r.action_taken, r.alert_type === 'dos_attack_l4' ? 'test_notification' : 'received');
         assert.equal(r.source_ip, '127.0.0.1');
         assert.ok(r.alert_id);
         assert.doesNotThrow(() => JSON.parse(String(r.payload)));
@@ -216,27 +377,6 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
       assert.equal(start?.target_ip, '185.54.81.10');
       const hashed = rows.find((r) => r.alert_type === 'fbm_dosd_attack');
       assert.match(String(hashed?.alert_id), /^sha256:[0-9a-f]{32}$/);
-
-      const events = receiver.database.sqlite
-        .prepare(
-          `SELECT event_type, alert_type, attack_id, prefix, attack_vector, packets_per_second, action_taken, raw_payload
-           FROM attack_events ORDER BY id`,
-        )
-        .all() as Array<Record<string, string | null>>;
-      const summary = events.map(
-        (e) => `${e.event_type} ${e.alert_type} ${e.prefix} ${e.action_taken} ${e.attack_vector}`,
-      );
-      assert.deepEqual(summary.sort(), [
-        'ADVERTISE fbm_auto_advertisement 185.54.82.0/24 auto_advertised Volumetric',
-        'END advanced_ddos_attack_l4_alert 185.54.81.0/24 notified_autowithdraw_handles SYN Flood',
-        'START advanced_ddos_attack_l4_alert 185.54.81.0/24 mitigating SYN Flood',
-        'START advanced_ddos_attack_l4_alert 185.54.82.0/24 mitigating UDP Flood',
-        'START advanced_ddos_attack_l4_alert null mitigating string',
-        'START dos_attack_l4 null mitigating fake-vector',
-        'START fbm_dosd_attack 185.54.82.0/24 notified UDP Amplification',
-        'START fbm_volumetric_attack null notified null',
-      ]);
-      for (const e of events) assert.doesNotThrow(() => JSON.parse(String(e.raw_payload)));
     });
 
     it('a redelivered webhook answers 200 duplicate and stores nothing new (ids and content hashes alike)', async () => {

@@ -104,6 +104,8 @@ interface ImportCliOptions extends ListOptions {
 function describeFile(f: ImportedFile): string {
   if (f.outcome === 'invalid' || f.outcome === 'expired') return `skipped: ${f.problem}`;
   if (f.outcome === 'test') return 'Cloudflare test message (not stored)';
+  if (f.outcome === 'test_alert')
+    return `Cloudflare test notification (${f.problem}): stored as test_notification, no attack event`;
   return `${f.alertType ?? '(no type)'} ${f.eventState ?? ''} ${f.alertId}`.replace(/\s+/g, ' ');
 }
 
@@ -141,12 +143,19 @@ function importFiles(ctx: CliContext, path: string, opts: ImportCliOptions): voi
   if (opts.json) printJson(ctx, stats ? { ...report, stats } : report);
   else {
     for (const f of report.files) {
-      const verb = f.outcome === 'stored' ? (dryRun ? 'would import' : 'imported') : f.outcome;
+      const verb =
+        f.outcome === 'stored'
+          ? dryRun
+            ? 'would import'
+            : 'imported'
+          : f.outcome === 'test_alert'
+            ? 'test'
+            : f.outcome;
       ctx.io.out.write(`${verb.padEnd(12)} ${f.file}: ${describeFile(f)}\n`);
     }
     ctx.io.out.write(
       `${dryRun ? 'Dry run: would import' : 'Imported'} ${report.stored}, duplicates ${report.duplicates}, ` +
-        `test messages ${report.tests}, expired ${report.expired}, broken ${report.invalid} (of ${report.files.length} files)\n`,
+        `tests ${report.tests}, expired ${report.expired}, broken ${report.invalid} (of ${report.files.length} files)\n`,
     );
     if (report.expired > 0)
       ctx.io.out.write(
