@@ -88,6 +88,16 @@ describe('worker.ts start-up errors', function () {
     }
   });
 
+  it('the webhook receiver scrubs its cannot-start line the same way', async () => {
+    const p = startWorkerProcess(
+      env({ WEBHOOK_SECRET: 'whsec-0123456789', PREFIX_MAPPING_FILE: join(dir, 'whsec-0123456789.json') }),
+      { script: 'src/webhooks/main.ts' },
+    );
+    assert.equal(await p.exited, 2, p.output());
+    assert.match(p.output(), /^webhook-receiver: cannot start: .*\[redacted\]\.json/m);
+    assert.ok(!p.output().includes('whsec-0123456789'), p.output());
+  });
+
   it("ignores a ./.env in its working directory when the tests' helper starts it", async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'mtaw-dotenv-'));
     writeFileSync(join(cwd, '.env'), 'LOG_LEVEL=loud\nCLOUDFLARE_ACCOUNT_ID=fromdotenv\n');
