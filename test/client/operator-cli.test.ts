@@ -577,6 +577,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
   });
 
   it('worker down: status falls back to Cloudflare and the database and says so; changes are refused unsent', async () => {
+    const peakBefore = (await status(B)).peak!;
     await worker.kill('SIGTERM');
     const patches = fx.cf.stats.patches().length;
     // Each waits for the workflows' answer until its deadline: run them together.
@@ -597,12 +598,68 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     );
     assert.equal(byCidr.get(R.cidr)?.advertised, false);
     assert.ok(byCidr.get(R.cidr)?.lastWithdraw, 'the last withdraw comes from the database');
+    // Only the workflow knows about holds: unknown, not "no". The peak is the one the worker last recorded.
+    assert.equal(byCidr.get(B.cidr)?.held, null);
+    const peak = byCidr.get(B.cidr)?.peak as { packets: number; mbps: number; systems: string[]; bits: unknown };
+    const recorded = rows(
+      'SELECT last_attack_packets AS packets, last_attack_mbps AS mbps FROM prefix_calm_status WHERE prefix = ?',
+      B.cidr,
+    )[0]!;
+    assert.deepEqual(
+      [peak.packets, peak.mbps, peak.systems, peak.bits],
+      [recorded.packets, recorded.mbps, ['dosd'], null],
+    );
+    assert.ok(peak.packets >= peakBefore.packets, `peak ${peak.packets} vs ${peakBefore.packets} before the kill`);
+    assert.equal(byCidr.get(N.cidr)?.peak, null, 'no peak for a prefix that is not advertised');
     expectExit(table, 0, 'status without a worker');
     assert.match(table.out, /NOTE: live workflow state unavailable/);
+    assert.match(
+      table.out,
+      new RegExp(
+        `^${B.cidr.replace(/\./g, '\\.')}\\s+BGP\\s+yes\\s+no\\s+under_attack\\s.*\\s${peak.packets} pkts [\\d.]+ Mbps\\s+-\\s+\\?$`,
+        'm',
+      ),
+      'peak shown, HELD unknown',
+    );
 
     expectExit(hold, 1, 'hold without a worker');
     assert.match(hold.err, /cannot reach the workflow of 185\.54\.80\.0\/24: .*nothing was sent/);
     assert.equal(fx.cf.stats.patches().length, patches);
+  });
+
+  it('worker down and Cloudflare failing: status and check say they could not do their job (exit 1)', async () => {
+    // Cloudflare's REST API down too: nothing can tell what is advertised.
+    let fault = fx.cf.faults.add({ kind: 'http_5xx', match: { graphql: false }, forMs: 120_000 });
+    const [blind, blindCheck] = await Promise.all([mtctl(['status', '--json']), mtctl(['check'])]);
+    fx.cf.faults.remove(fault);
+    expectExit(blind, 1, 'status with neither workflows nor Cloudflare');
+    assert.match(blind.err, /^mtctl: could not read the state of 8 of 8 prefix\(es\) \(.*\)\n$/);
+    const doc = JSON.parse(blind.out) as { prefixes: Array<{ state: string; advertised: unknown }> };
+    assert.deepEqual(new Set(doc.prefixes.map((p) => [p.state, p.advertised].join())), new Set(['unknown,']));
+    expectExit(blindCheck, 1, 'check with Cloudflare down');
+    assert.match(blindCheck.err, /^mtctl: check incomplete: Cloudflare could not be read for 8 of 8 prefix\(es\)\n$/);
+
+    // Only the dropped-traffic query fails: every verdict would be "unknown", which is no verdict.
+    fault = fx.cf.faults.add({ kind: 'graphql_error', match: { graphql: true }, forMs: 120_000 });
+    const noTraffic = await mtctl(['check', '--json']);
+    fx.cf.faults.remove(fault);
+    expectExit(noTraffic, 1, 'check with the GraphQL query failing');
+    assert.match(
+      noTraffic.err,
+      /^mtctl: check incomplete: the dropped-traffic query failed \(.+\): the \d+ advertised/,
+    );
+    const report = JSON.parse(noTraffic.out) as { failed: boolean; problem: string; lines: Array<{ verdict: string }> };
+    assert.equal(report.failed, true);
+    assert.deepEqual(new Set(report.lines.map((l) => l.verdict)), new Set(['freeze', 'nothing']));
+
+    // One parent prefix unreadable: the others are checked, and the command still fails.
+    fault = fx.cf.faults.add({ kind: 'http_5xx', match: { path: '/prefixes/p6/bgp/prefixes' }, forMs: 120_000 });
+    const partial = await mtctl(['check']);
+    fx.cf.faults.remove(fault);
+    expectExit(partial, 1, 'check with one parent unreadable');
+    assert.match(partial.out, /2a02:4460:1::\/48 \(DMZv6\)\s+cannot read it at Cloudflare/);
+    assert.match(partial.out, /185\.54\.80\.0\/24 \(BGP\)\s+under attack/);
+    assert.match(partial.err, /^mtctl: check incomplete: Cloudflare could not be read for 1 of 8 prefix\(es\)\n$/);
   });
 
   it('no secret in anything mtctl printed', () => {

@@ -11,6 +11,8 @@ import { renderStatusText, statusJson } from '../operator/status-render';
 
 const EXIT_CODES =
   '\nExit codes: 0 done, 1 failed (or a dependency is down), 2 bad input (nothing sent), 3 refused by a safety rule (nothing changed).';
+const STATUS_EXIT_CODES =
+  '\nExit codes: 0 every prefix shown (from its workflow, or from Cloudflare + the database when the worker is down), 1 the state of at least one prefix could not be read (shown as unknown), 2 bad input.';
 
 export function registerOperatorCommands(program: Command, ctx: CliContext): void {
   program
@@ -20,12 +22,19 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
     )
     .argument('[prefix]', 'one prefix (CIDR from the mapping file); all when omitted')
     .option('--json', 'machine-readable output (epoch-ms and ISO times)')
-    .addHelpText('after', EXIT_CODES)
+    .addHelpText('after', STATUS_EXIT_CODES)
     .action(async (prefix: string | undefined, opts: { json?: boolean }) => {
       const config = ctx.config();
       const entries = prefix ? [resolvePrefix(config, prefix)] : config.prefixes;
       const report = await gatherStatus(ctx, entries);
       ctx.io.out.write(opts.json ? `${JSON.stringify(statusJson(report), null, 2)}\n` : renderStatusText(report));
+      const unknown = report.rows.filter((r) => r.state === 'unknown');
+      if (unknown.length > 0) {
+        ctx.io.err.write(
+          `mtctl: could not read the state of ${unknown.length} of ${report.rows.length} prefix(es) (${unknown[0]?.error ?? 'unknown'})\n`,
+        );
+        ctx.exitCode = 1;
+      }
     });
 
   program
@@ -88,7 +97,10 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
     )
     .argument('[prefix]', 'one prefix; all when omitted')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExit codes: 0 done, 1 Cloudflare could not be read, 2 bad input.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every prefix checked, 1 incomplete (Cloudflare could not be read for a prefix, or the dropped-traffic query failed), 2 bad input.',
+    )
     .action(async (prefix: string | undefined, opts: { json?: boolean }) => {
       const config = ctx.config();
       const entries = prefix ? [resolvePrefix(config, prefix)] : config.prefixes;
@@ -103,7 +115,10 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
             '\n',
         );
       }
-      if (report.failed) ctx.exitCode = 1;
+      if (report.problem !== null) {
+        ctx.io.err.write(`mtctl: check incomplete: ${report.problem}\n`);
+        ctx.exitCode = 1;
+      }
     });
 
   program

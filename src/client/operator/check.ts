@@ -30,8 +30,10 @@ export interface CheckReport {
   windowStartMs: number;
   windowEndMs: number;
   lines: CheckLine[];
-  /** Cloudflare could not be read at all. */
+  /** The check could not do its whole job: some prefixes unread at Cloudflare, or the dropped-traffic query failed. */
   failed: boolean;
+  /** What went wrong, in one line (null when nothing did). */
+  problem: string | null;
 }
 
 export async function runCheck(ctx: CliContext, entries: readonly PrefixEntry[]): Promise<CheckReport> {
@@ -85,11 +87,19 @@ export async function runCheck(ctx: CliContext, entries: readonly PrefixEntry[])
     });
     lines.push(describe(e, step, r.live, policy.calmPeriodMs, windowEndMs, nowMs, from.source));
   }
+  const problems: string[] = [];
+  const unread = lines.filter((l) => l.classification === 'error').length;
+  if (unread > 0) problems.push(`Cloudflare could not be read for ${unread} of ${lines.length} prefix(es)`);
+  if (trafficError !== null)
+    problems.push(
+      `the dropped-traffic query failed (${trafficError}): the ${advertised.length} advertised prefix(es) show what the workflows would do with unknown traffic, not a real verdict`,
+    );
   return {
     windowStartMs,
     windowEndMs,
     lines,
-    failed: lines.length > 0 && lines.every((l) => l.classification === 'error'),
+    failed: problems.length > 0,
+    problem: problems.length > 0 ? problems.join('; ') : null,
   };
 }
 

@@ -1,5 +1,5 @@
 // Renders `mtctl status`: an aligned table with human durations for people, stable JSON (ms and ISO) for scripts.
-import { formatUtc, isoOrNull } from '../../domain/clock-format';
+import { formatAtAndIn, formatUtc, isoOrNull } from '../../domain/clock-format';
 import { formatDuration } from '../../domain/durations';
 import type { PrefixRow, StatusReport } from './status';
 
@@ -42,16 +42,38 @@ export function renderStatusText(report: StatusReport): string {
     autoWithdrawCell(r, now),
     r.peak ? `${r.peak.packets} pkts ${r.peak.mbps.toFixed(1)} Mbps` : '-',
     r.cooldownUntilMs !== null && r.cooldownUntilMs > now ? formatDuration(r.cooldownUntilMs - now) : '-',
-    r.hold ? (r.hold.untilMs === null ? 'yes' : `${formatDuration(r.hold.untilMs - now)} left`) : 'no',
+    r.held === null
+      ? '?'
+      : r.hold
+        ? r.hold.untilMs === null
+          ? 'yes'
+          : `${formatDuration(r.hold.untilMs - now)} left`
+        : 'no',
   ]);
   const lines = [renderTable(header, rows)];
   const notes = report.rows.flatMap((r) => notesOf(r, now));
   if (notes.length > 0) lines.push('', ...notes);
+  if (report.rows.some((r) => r.shadow)) lines.push('', `NOTE: ${SHADOW_NOTE}`);
   if (report.note) lines.push('', `NOTE: ${report.note}`);
   return `${lines.join('\n')}\n`;
 }
 
+const SHADOW_NOTE = 'SHADOW MODE: the worker decides and records as usual but changes nothing at Cloudflare';
+
+/** "SHADOW: would have withdrawn at 14:02:11 UTC, 3m 05s ago", or null outside shadow mode or before that decision. */
+export function shadowVerdict(r: PrefixRow, now: number): string | null {
+  if (!r.shadow || r.shadowWithdrawnAtMs === null) return null;
+  return `SHADOW: would have withdrawn at ${formatAtAndIn(r.shadowWithdrawnAtMs, now)}; nothing was changed at Cloudflare`;
+}
+
 function autoWithdrawCell(r: PrefixRow, now: number): string {
+  const cell = plainAutoWithdrawCell(r, now);
+  if (!r.shadow || r.advertised === false) return cell;
+  if (r.shadowWithdrawnAtMs !== null) return 'shadow: done';
+  return cell === '-' ? cell : `shadow: ${cell}`;
+}
+
+function plainAutoWithdrawCell(r: PrefixRow, now: number): string {
   if (r.advertised === false) return '-';
   if (r.withdrawBlockedBy === 'locked') return 'never (locked)';
   if (r.held) return 'held';
@@ -83,6 +105,8 @@ function notesOf(r: PrefixRow, now: number): string[] {
     !r.queuedAdvertise
   )
     out.push(`${r.cidr}: advertise available at ${formatUtc(r.advertiseAvailableAtMs, now)}`);
+  const shadow = shadowVerdict(r, now);
+  if (shadow) out.push(`${r.cidr}: ${shadow}`);
   if (r.error) out.push(`${r.cidr}: ${r.error}`);
   return out;
 }
@@ -95,6 +119,7 @@ export function statusJson(report: StatusReport): unknown {
     generatedAtMs: now,
     source: report.note ? 'fallback' : 'workflows',
     note: report.note,
+    shadowMode: report.rows.some((r) => r.shadow === true),
     prefixes: report.rows.map((r) => ({
       cidr: r.cidr,
       description: r.description,
@@ -131,6 +156,10 @@ export function statusJson(report: StatusReport): unknown {
         at: isoOrNull(r.peak.atMs),
         atMs: r.peak.atMs,
       },
+      shadow: r.shadow,
+      shadowWithdrawnAt: isoOrNull(r.shadowWithdrawnAtMs),
+      shadowWithdrawnAtMs: r.shadowWithdrawnAtMs,
+      shadowNote: shadowVerdict(r, now),
       cooldownUntil: isoOrNull(r.cooldownUntilMs),
       cooldownUntilMs: r.cooldownUntilMs,
       cooldownLeftMs: r.cooldownUntilMs === null ? null : Math.max(0, r.cooldownUntilMs - now),

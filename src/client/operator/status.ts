@@ -5,7 +5,7 @@ import { createQueries, type PrefixCalmStatusRow } from '../../db';
 import { parseSqliteTimestamp } from '../../db/schema';
 import { cooldownEndsAtMs } from '../../domain/protection';
 import type { Hold } from '../../domain/hold';
-import type { LivePrefixState, PeakStats } from '../../domain/types';
+import type { LivePrefixState } from '../../domain/types';
 import { protectionWorkflowId } from '../../workflows/ids';
 import type { ProtectionStatus, QueuedAdvertise } from '../../workflows/types';
 import type { CliContext } from '../context';
@@ -28,7 +28,8 @@ export interface PrefixRow {
   locked: boolean;
   underAttack: boolean | null;
   telemetry: string | null;
-  held: boolean;
+  /** Null when the workflow could not be asked: only it knows about holds. */
+  held: boolean | null;
   hold: Hold | null;
   calmSinceMs: number | null;
   /** Calm time counted toward the calm period. */
@@ -36,13 +37,28 @@ export interface PrefixRow {
   calmPeriodMs: number;
   autoWithdrawAtMs: number | null;
   withdrawBlockedBy: string | null;
-  peak: PeakStats | null;
+  peak: RowPeak | null;
   cooldownUntilMs: number | null;
   advertiseAvailableAtMs: number | null;
   queuedAdvertise: QueuedAdvertise | null;
   lastWithdraw: { eventId: string | null; atMs: number; trigger: string; actor: string | null } | null;
+  /** Shadow mode (the worker changes nothing at Cloudflare); null when the workflow could not be asked. */
+  shadow: boolean | null;
+  /** Shadow mode: when the withdraw of this episode was decided (and not made). */
+  shadowWithdrawnAtMs: number | null;
+  /** How the prefix's workflow answered: running, none (nothing protects it), or unavailable (worker down…). */
+  workflow: StatusRead['kind'];
   /** Why live workflow state is missing, or what could not be read. */
   error: string | null;
+}
+
+/** The peak of the current attack episode; the database keeps no bits and no time of it. */
+export interface RowPeak {
+  packets: number;
+  mbps: number;
+  bits: number | null;
+  systems: string[];
+  atMs: number | null;
 }
 
 export interface StatusReport {
@@ -101,7 +117,13 @@ function fromWorkflow(e: PrefixEntry, st: ProtectionStatus): PrefixRow {
     calmPeriodMs: st.calmPeriodMs,
     autoWithdrawAtMs: st.withdrawDueAtMs,
     withdrawBlockedBy: st.withdrawBlockedBy,
-    peak: st.peak,
+    peak: st.peak && {
+      packets: st.peak.packets,
+      mbps: st.peak.mbps,
+      bits: st.peak.bits,
+      systems: st.peak.systems,
+      atMs: st.peak.atMs,
+    },
     cooldownUntilMs: st.cooldownUntilMs,
     advertiseAvailableAtMs: st.advertiseAvailableAtMs,
     queuedAdvertise: st.queuedAdvertise,
@@ -113,6 +135,9 @@ function fromWorkflow(e: PrefixEntry, st: ProtectionStatus): PrefixRow {
           actor: st.lastWithdraw.actor ?? null,
         }
       : null,
+    shadow: st.shadow,
+    shadowWithdrawnAtMs: st.shadowWithdrawnAtMs,
+    workflow: 'running',
     error: null,
   };
 }
@@ -166,20 +191,39 @@ function fromFallback(
     locked,
     underAttack,
     telemetry: null,
-    held: false,
+    // Holds live in the workflow only: without its answer, nobody can tell (a prefix nothing protects has none).
+    held: status.kind === 'none' ? false : null,
     hold: null,
     calmSinceMs,
     calmForMs: calm && calmSinceMs !== null && !underAttack ? Math.round((calm.calmMinutes ?? 0) * 60_000) : null,
     calmPeriodMs: e.overrides.calmPeriodMs ?? policy.calmPeriodMs,
     autoWithdrawAtMs: null,
     withdrawBlockedBy: locked ? 'locked' : null,
-    peak: null,
+    peak: calm && advertised !== false ? peakOf(calm) : null,
     cooldownUntilMs: cooldownEnd !== null && cooldownEnd > nowMs ? cooldownEnd : null,
     advertiseAvailableAtMs: cooldownEnd,
     queuedAdvertise: null,
     lastWithdraw:
       lastWithdrawAtMs !== null ? { eventId: null, atMs: lastWithdrawAtMs, trigger: 'recorded', actor: null } : null,
+    shadow: null,
+    shadowWithdrawnAtMs: null,
+    workflow: status.kind,
     error: errors.length > 0 ? errors.join('; ') : null,
+  };
+}
+
+/** The worker writes the episode's peak into every dashboard row (last_attack_packets / _mbps, mitigation_systems). */
+function peakOf(calm: PrefixCalmStatusRow): RowPeak | null {
+  if (calm.lastAttackPackets === null) return null;
+  return {
+    packets: calm.lastAttackPackets,
+    mbps: calm.lastAttackMbps ?? 0,
+    bits: null,
+    systems: (calm.mitigationSystems ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+    atMs: null,
   };
 }
 
