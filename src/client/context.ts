@@ -21,6 +21,8 @@ export class CliError extends Error {
 export interface CliIo {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /** Where confirmations are read from (process.stdin unless given); only a terminal can confirm. */
+  in?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export interface CliContext {

@@ -1,11 +1,11 @@
 // mtctl entry point: builds the command tree, runs it, and maps failures to one clear line and an exit code.
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands';
-import { CliError, createCliContext } from './context';
+import { CliError, createCliContext, type CliIo } from './context';
 
 export async function runMtctl(
   argv: readonly string[],
-  io = { out: process.stdout, err: process.stderr },
+  io: CliIo = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
   const ctx = createCliContext(io);
   const program = new Command('mtctl')

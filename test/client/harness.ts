@@ -1,7 +1,7 @@
 // Runs mtctl in-process (same code path as bin/mtctl.js) with a given environment, capturing output and exit code.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { runMtctl } from '../../src/client/mtctl';
 
 export interface CliRun {
@@ -35,16 +35,29 @@ export function useEnv(env: Record<string, string | undefined>): () => void {
   };
 }
 
+/** A terminal the operator types `text` into (what a confirmation prompt reads). */
+function terminal(text: string): Readable & { isTTY: boolean } {
+  return Object.assign(Readable.from([text]), { isTTY: true });
+}
+
 /**
  * Runs mtctl in this process. Overrides apply to this call only: calls that overlap (a race) must not use them.
+ * Standard input is not a terminal unless `typed` is given: then it is one, and that is what the operator types.
  */
-export async function mtctl(args: string[], overrides: Record<string, string | undefined> = {}): Promise<CliRun> {
+export async function mtctl(
+  args: string[],
+  overrides: Record<string, string | undefined> = {},
+  opts: { typed?: string } = {},
+): Promise<CliRun> {
   const undo = Object.keys(overrides).length > 0 ? useEnv(overrides) : () => undefined;
   const out: string[] = [];
   const err: string[] = [];
   try {
-    // runMtctl's io is typed after process.stdout/stderr; it only ever calls write().
-    const io = { out: sink(out), err: sink(err) } as unknown as Parameters<typeof runMtctl>[1];
+    const io = {
+      out: sink(out),
+      err: sink(err),
+      in: opts.typed === undefined ? Object.assign(Readable.from([]), { isTTY: false }) : terminal(opts.typed),
+    };
     const code = await runMtctl(args, io);
     const run = { code, out: out.join(''), err: err.join('') };
     allOutput.push(run.out, run.err);

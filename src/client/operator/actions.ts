@@ -35,29 +35,45 @@ export async function withdrawOne(ctx: CliContext, entry: PrefixEntry, opts: { r
     );
 }
 
-/** Every advertised, unlocked prefix, after a confirmation (or --yes): one line per prefix, then a summary. */
+/**
+ * Every advertised, unlocked prefix, after a confirmation (or --yes): one line per prefix, then a summary. A prefix
+ * whose state could not be read is named and makes the command fail; with nothing to send, nothing is asked.
+ */
 export async function withdrawAll(
   ctx: CliContext,
   entries: readonly PrefixEntry[],
   opts: { reason?: string; yes?: boolean },
 ): Promise<void> {
   const report = await gatherStatus(ctx, entries);
-  if (report.note) say(ctx, `NOTE: ${report.note}`);
-  const targets = report.rows.filter((r) => r.advertised === true && !r.locked);
-  const skipped = report.rows.filter((r) => r.advertised === true && r.locked);
-  for (const r of skipped) say(ctx, `skipping ${r.cidr} (${r.description}): locked`);
+  const unknown = report.rows.filter((r) => r.advertised === null);
+  const locked = report.rows.filter((r) => r.advertised === true && r.locked);
+  const unreachable = report.rows.filter((r) => r.advertised === true && !r.locked && r.workflow === 'unavailable');
+  const targets = report.rows.filter((r) => r.advertised === true && !r.locked && r.workflow !== 'unavailable');
+  for (const r of locked) say(ctx, `skipping ${r.cidr} (${r.description}): locked`);
+  for (const r of unknown)
+    ctx.io.err.write(`mtctl: ${r.cidr}: cannot tell whether it is advertised: ${r.error ?? 'unknown'}\n`);
+  for (const r of unreachable)
+    ctx.io.err.write(`mtctl: ${r.cidr}: advertised, but its workflow cannot be reached: ${r.error ?? 'unknown'}\n`);
+  const unsure = unknown.length + unreachable.length;
   if (targets.length === 0) {
+    if (unsure > 0)
+      throw new CliError(
+        `nothing was withdrawn: ${unsure} of ${report.rows.length} prefix(es) could not be read or reached (see above)`,
+      );
     say(ctx, 'no advertised, unlocked prefix: nothing to withdraw');
     return;
   }
   const list = targets.map((r) => `${r.cidr} (${r.description}${r.underAttack ? ', UNDER ATTACK' : ''})`).join(', ');
-  if (!opts.yes && !(await confirm(`Withdraw ${targets.length} prefix(es): ${list}? Type "yes" to confirm: `)))
-    throw new CliError(
-      process.stdin.isTTY
-        ? 'not confirmed: nothing was withdrawn'
-        : `refusing to withdraw ${targets.length} prefix(es) without confirmation (stdin is not a terminal): add --yes`,
-      EXIT_BAD_INPUT,
-    );
+  if (!opts.yes) {
+    const answer = await confirm(ctx, `Withdraw ${targets.length} prefix(es): ${list}? Type "yes" to confirm: `);
+    if (answer !== 'yes')
+      throw new CliError(
+        answer === null
+          ? `refusing to withdraw ${targets.length} prefix(es) without confirmation (stdin is not a terminal): add --yes`
+          : 'not confirmed: nothing was withdrawn',
+        EXIT_BAD_INPUT,
+      );
+  }
   let failed = 0;
   let refused = 0;
   for (const r of targets) {
@@ -72,19 +88,24 @@ export async function withdrawAll(
     }
   }
   const done = targets.length - failed - refused;
-  say(
-    ctx,
-    `${done} of ${targets.length} withdrawn${refused ? `, ${refused} refused` : ''}${failed ? `, ${failed} failed` : ''}`,
-  );
-  if (failed > 0) ctx.exitCode = 1;
+  const extra = [
+    refused ? `${refused} refused` : '',
+    failed ? `${failed} failed` : '',
+    locked.length ? `${locked.length} skipped (locked)` : '',
+    unsure ? `${unsure} unknown` : '',
+  ].filter((x) => x !== '');
+  say(ctx, `${done} of ${targets.length} withdrawn${extra.length ? `, ${extra.join(', ')}` : ''}`);
+  if (failed > 0 || unsure > 0) ctx.exitCode = 1;
   else if (refused > 0) ctx.exitCode = EXIT_REFUSED;
 }
 
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+/** The operator's typed answer ("yes" confirms), or null when stdin is not a terminal (nobody can answer). */
+async function confirm(ctx: CliContext, question: string): Promise<string | null> {
+  const input = ctx.io.in ?? process.stdin;
+  if (!input.isTTY) return null;
+  const rl = createInterface({ input, output: ctx.io.err });
   try {
-    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+    return (await rl.question(question)).trim().toLowerCase();
   } finally {
     rl.close();
   }
