@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Database from 'better-sqlite3';
 import { freePort } from '../../src/runtime/free-port';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
+import { MT_CALM_SINCE } from '../../src/workflows/search-attribute-keys';
 import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
 import type { ProtectionStatus } from '../../src/workflows/types';
 import { CF_TOKEN, startFixture, TG_TOKEN, type Fixture, type TestPrefix } from '../helpers/fixture';
@@ -40,7 +41,8 @@ const H = prefix('185.54.83.0/24', 'Hold', 'h83'); // hold --for that expires
 const R = prefix('185.54.84.0/24', 'Race auto', 'r84'); // manual arrives while the automatic withdraw is in flight
 const S = prefix('185.54.85.0/24', 'Race manual', 's85'); // auto-withdraw becomes possible while the manual one is in flight
 const K = prefix('185.54.86.0/24', 'Locked spare', 'k86', { advertised: false, locked: true }); // never protected
-const ALL = [A, B, L, N, H, R, S, K];
+const Q = prefix('185.54.87.0/24', 'Resume', 'q87'); // held, calm, resumed: auto-withdraw decides again
+const ALL = [A, B, L, N, H, R, S, K, Q];
 
 describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQLite)', function () {
   this.timeout(120_000);
@@ -73,7 +75,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     const now = Date.now();
     for (const p of ALL) fx.cf.traffic.addBackground(p.cidr, { startMs: now - 3_600_000, packetsPerSecond: 500 });
     // Every prefix a test withdraws stays under attack until that test ends the attack.
-    for (const p of [A, B, H, R, S])
+    for (const p of [A, B, H, R, S, Q])
       attack.set(
         p.cidr,
         fx.cf.traffic.addFlow({
@@ -94,7 +96,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     // The supervisor protects every advertised prefix, and each has measured (attack seen where there is one).
     await eventually(
       async () => {
-        for (const p of [A, B, L, H, R, S]) if ((await status(p)).telemetry !== 'ok') return undefined;
+        for (const p of [A, B, L, H, R, S, Q]) if ((await status(p)).telemetry !== 'ok') return undefined;
         return true;
       },
       { timeoutMs: 60_000, what: 'all advertised prefixes protected and measured' },
@@ -507,6 +509,83 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     );
   });
 
+  it('resume: lifts the hold at once, and auto-withdraw decides again from the next cycle', async () => {
+    expectExit(await mtctl(['hold', Q.cidr, '--reason', 'watching it']), 0, 'hold Q');
+    endAttack(Q);
+    await eventually(
+      async () => {
+        const s = await status(Q);
+        return s.calmAccumulatedMs >= CALM_MS && s.withdrawBlockedBy === 'held' ? s : undefined;
+      },
+      { what: 'Q calm for the calm period, withdraw blocked by the hold' },
+    );
+    assert.deepEqual(patchesOf(Q), [], 'not withdrawn while held');
+    const run = await mtctl(['resume', Q.cidr, '--reason', 'looks fine']);
+    expectExit(run, 0, 'resume Q');
+    assert.match(
+      run.out,
+      /^auto-withdraw of 185\.54\.87\.0\/24 \(Resume\) resumed \(it was held by alice@noc1 since \d\d:\d\d:\d\d UTC\)\n$/,
+    );
+    const resumedAt = Date.now();
+    const after = await status(Q);
+    assert.deepEqual([after.held, after.hold], [false, null], 'the hold is gone at once');
+    const patch = await eventually(() => patchesOf(Q)[0], { timeoutMs: 30_000, what: 'auto-withdraw after resume' });
+    assert.deepEqual([patch.advertised, patch.outcome], [false, 'changed']);
+    assert.ok(patch.atMs - resumedAt <= 3_000, `withdrawn ${patch.atMs - resumedAt} ms after the resume`);
+    await eventually(() => (events(Q, 'WITHDRAW').length > 0 ? true : undefined), { what: 'the withdraw record' });
+    assert.deepEqual(
+      events(Q, 'WITHDRAW').map((e) => e.action_taken),
+      ['withdrawn_auto'],
+      'an automatic withdraw, not a manual one',
+    );
+    await refused(Q, ['resume', Q.cidr], /185\.54\.87\.0\/24 is not held/);
+  });
+
+  it('the Web UI without a query: every search attribute filters, and supervisor-started runs carry the summary', async () => {
+    const list = async (query: string): Promise<Array<{ id: string; calmSince: Date | undefined }>> => {
+      const out: Array<{ id: string; calmSince: Date | undefined }> = [];
+      for await (const wf of env.client.workflow.list({ query }))
+        out.push({ id: wf.workflowId, calmSince: wf.typedSearchAttributes.get(MT_CALM_SINCE) });
+      return out;
+    };
+    const ids = (xs: Array<{ id: string }>): string[] => xs.map((x) => x.id).sort();
+    const calmL = (await status(L)).calmSinceMs;
+    assert.ok(calmL !== null, 'L is calm');
+    await eventually(
+      async () => {
+        const attacked = ids(await list(`MtUnderAttack = true AND ExecutionStatus = 'Running'`));
+        return attacked.includes(protectionWorkflowId(B.cidr)) && !attacked.includes(protectionWorkflowId(L.cidr))
+          ? true
+          : undefined;
+      },
+      { what: 'B listed under attack, L not' },
+    );
+    assert.deepEqual(ids(await list(`MtUnderAttack = false AND MtPrefix = '${L.cidr}'`)), [
+      protectionWorkflowId(L.cidr),
+    ]);
+    // MtCalmSince is a datetime: range queries work, and a prefix under attack has none.
+    const calmBefore = await list(`MtCalmSince <= '${new Date().toISOString()}' AND MtPrefix = '${L.cidr}'`);
+    assert.deepEqual(ids(calmBefore), [protectionWorkflowId(L.cidr)]);
+    assert.equal(calmBefore[0]!.calmSince?.getTime(), calmL, 'MtCalmSince is the calm start of the status');
+    assert.deepEqual(await list(`MtCalmSince <= '${new Date().toISOString()}' AND MtPrefix = '${B.cidr}'`), []);
+    assert.deepEqual(
+      await list(`MtCalmSince > '${new Date(calmL + 1000).toISOString()}' AND MtPrefix = '${L.cidr}'`),
+      [],
+    );
+    assert.deepEqual(ids(await list(`MtState = 'locked'`)), [protectionWorkflowId(L.cidr)]);
+    // L and B were started by the supervisor, not by mtctl: the static summary is there too.
+    for (const [p, text] of [
+      [L, `Protecting ${L.cidr} (DMZv6)`],
+      [B, `Protecting ${B.cidr} (BGP)`],
+    ] as const)
+      assert.equal(
+        await handle(p)
+          .describe()
+          .then((d) => d.staticSummary()),
+        text,
+      );
+  });
+
   it('a manual withdraw arriving while the automatic one is in flight is refused: exactly one PATCH', async () => {
     fx.cf.faults.add({ kind: 'slow', delayMs: 2_500, match: { method: 'PATCH', path: R.bgpPrefixId } });
     endAttack(R);
@@ -633,11 +712,11 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     const [blind, blindCheck] = await Promise.all([mtctl(['status', '--json']), mtctl(['check'])]);
     fx.cf.faults.remove(fault);
     expectExit(blind, 1, 'status with neither workflows nor Cloudflare');
-    assert.match(blind.err, /^mtctl: could not read the state of 8 of 8 prefix\(es\) \(.*\)\n$/);
+    assert.match(blind.err, /^mtctl: could not read the state of 9 of 9 prefix\(es\) \(.*\)\n$/);
     const doc = JSON.parse(blind.out) as { prefixes: Array<{ state: string; advertised: unknown }> };
     assert.deepEqual(new Set(doc.prefixes.map((p) => [p.state, p.advertised].join())), new Set(['unknown,']));
     expectExit(blindCheck, 1, 'check with Cloudflare down');
-    assert.match(blindCheck.err, /^mtctl: check incomplete: Cloudflare could not be read for 8 of 8 prefix\(es\)\n$/);
+    assert.match(blindCheck.err, /^mtctl: check incomplete: Cloudflare could not be read for 9 of 9 prefix\(es\)\n$/);
 
     // Only the dropped-traffic query fails: every verdict would be "unknown", which is no verdict.
     fault = fx.cf.faults.add({ kind: 'graphql_error', match: { graphql: true }, forMs: 120_000 });
@@ -659,7 +738,7 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
     expectExit(partial, 1, 'check with one parent unreadable');
     assert.match(partial.out, /2a02:4460:1::\/48 \(DMZv6\)\s+cannot read it at Cloudflare/);
     assert.match(partial.out, /185\.54\.80\.0\/24 \(BGP\)\s+under attack/);
-    assert.match(partial.err, /^mtctl: check incomplete: Cloudflare could not be read for 1 of 8 prefix\(es\)\n$/);
+    assert.match(partial.err, /^mtctl: check incomplete: Cloudflare could not be read for 1 of 9 prefix\(es\)\n$/);
   });
 
   it('no secret in anything mtctl printed', () => {
