@@ -120,8 +120,9 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     graphqlRowLimit: config.cloudflare.graphqlRowLimit,
   });
   const droppedTraffic = createDroppedTrafficBatcher(cloudflare, configuredCidrs(registry), {
-    // One answer per cycle window; later cycles ask about a different window anyway.
-    cacheTtlMs: config.policy.checkIntervalMs,
+    // One answer per cycle window; later cycles ask about a different window anyway. At least 10 s, so that when
+    // short cycles run late (an overloaded worker) the stragglers share the answer instead of each asking again.
+    cacheTtlMs: Math.max(config.policy.checkIntervalMs, 10_000),
     now: opts.now,
   });
   const telegram = config.telegram
