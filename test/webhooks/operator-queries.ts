@@ -9,6 +9,8 @@ import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 for row in con.execute(sys.argv[2]):
     print('|'.join('' if v is None else str(v) for v in row))
+con.commit()
+con.close()
 `;
 
 /** The rows as sqlite3 prints them in its default list mode: one line per row, columns joined by "|". */
