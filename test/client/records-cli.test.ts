@@ -9,6 +9,7 @@ import { runMtctl } from '../../src/client/mtctl';
 import { applyRetention, createRecords, openDatabase, type WithdrawalRecordInput } from '../../src/db';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
+const REFERENCE = join(FIXTURES, 'reference-wrapped');
 const ATTACK = '4f1a8c2e9b7d4e6fa1c3b5d7e9f0a2b4';
 const END_MS = Date.parse('2026-01-19T00:45:00Z');
 
@@ -410,6 +411,104 @@ describe('mtctl webhooks import and retention', function () {
     }
     // Neither the pruned webhooks nor their attack events came back.
     assert.deepEqual(counts(dbPath), { webhooks: 1, events: 3 });
+  });
+
+  it('imports the shared reference examples (official payloads and the wrapped third-party ones) end to end', async () => {
+    // A fresh copy, as in the operators' folder: files without ts get their arrival time from the file's mtime.
+    const refs = join(dir, 'reference');
+    mkdirSync(refs);
+    for (const f of readdirSync(REFERENCE).sort()) copyFileSync(join(REFERENCE, f), join(refs, f));
+    const mapping = join(dir, 'mapping-81-82.json');
+    writeFileSync(
+      mapping,
+      JSON.stringify({
+        '185.54.81.0/24': { parent_prefix_id: 'p4', bgp_prefix_id: 'b81', description: 'DMZ' },
+        '185.54.82.0/24': { parent_prefix_id: 'p4', bgp_prefix_id: 'b82', description: 'Hosting' },
+      }),
+    );
+    const dbPath = join(dir, 'reference.db');
+    type Report = {
+      stored: number;
+      tests: number;
+      expired: number;
+      invalid: number;
+      files: Array<{ file: string; outcome: string; receivedAtSource?: string }>;
+    };
+    // With the default retention, the examples dated 2006 and 2025 (their ts) are expired; the undated are not.
+    let undo = setEnv({ DATABASE_PATH: dbPath, PREFIX_MAPPING_FILE: mapping, RETENTION_WEBHOOKS: undefined });
+    try {
+      const dry = json<Report>(await mtctl('webhooks', 'import', refs, '--dry-run', '--json'));
+      assert.deepEqual(dry.files.map((f) => `${f.file} ${f.outcome}`).sort(), [
+        'official-advanced_ddos_attack_l4_alert.json expired',
+        'official-envelope.json expired',
+        'thirdparty-advanced_ddos_attack_l4_alert.json expired',
+        'thirdparty-dos_attack_l4.json test_alert',
+        'thirdparty-fbm_auto_advertisement.json stored',
+        'thirdparty-fbm_dosd_attack.json stored',
+        'thirdparty-fbm_volumetric_attack.json stored',
+      ]);
+    } finally {
+      undo();
+    }
+    undo = setEnv({ DATABASE_PATH: dbPath, PREFIX_MAPPING_FILE: mapping, RETENTION_WEBHOOKS: 'off' });
+    try {
+      const r = await mtctl('webhooks', 'import', refs, '--json');
+      assert.equal(r.code, 0, r.err);
+      const report = json<Report>(r);
+      // SOURCES.md is not a .json file; every example is read, none is broken.
+      assert.deepEqual([report.files.length, report.stored, report.tests, report.invalid], [7, 6, 1, 0]);
+      const again = json<Report & { duplicates: number }>(await mtctl('webhooks', 'import', refs, '--json'));
+      assert.deepEqual([again.stored, again.duplicates], [0, 7]);
+    } finally {
+      undo();
+    }
+    const db = openDatabase(dbPath, { readonly: true });
+    try {
+      const webhooks = db.sqlite
+        .prepare(
+          `SELECT alert_type, event_state, alert_id, target_prefix, action_taken, received_at, payload
+           FROM webhook_events ORDER BY alert_type, event_state`,
+        )
+        .all() as Array<Record<string, string | null>>;
+      for (const w of webhooks) {
+        // Stored unwrapped: the payload Cloudflare (would have) sent, not the reference's _source note.
+        const payload = JSON.parse(String(w.payload)) as Record<string, unknown>;
+        assert.equal(payload._source, undefined);
+        assert.equal(payload.payload, undefined);
+      }
+      assert.deepEqual(
+        webhooks.map((w) => [w.alert_type, w.event_state, w.target_prefix, w.action_taken]),
+        [
+          ['advanced_ddos_attack_l4_alert', 'ALERT_STATE_EVENT_START', null, 'imported'],
+          ['advanced_ddos_attack_l4_alert', 'ALERT_STATE_EVENT_START', '185.54.82.0/24', 'imported'],
+          ['dos_attack_l4', null, null, 'test_notification'],
+          ['fbm_auto_advertisement', null, '185.54.82.0/24', 'imported'],
+          ['fbm_dosd_attack', null, '185.54.82.0/24', 'imported'],
+          ['fbm_volumetric_attack', null, null, 'imported'],
+          ['string', 'string', null, 'imported'],
+        ],
+      );
+      // The wrapped third-party L4 alert keeps its ts as the arrival time.
+      assert.equal(
+        webhooks.find((w) => w.alert_id === 'aBcD1234efgh567i890j1kl234567m80' && w.event_state)?.received_at,
+        '2025-01-18 22:56:40',
+      );
+      assert.deepEqual(
+        db.sqlite
+          .prepare('SELECT event_type, alert_type, prefix, action_taken, attack_vector FROM attack_events ORDER BY id')
+          .all()
+          .map((e) => Object.values(e as object).join(' ')),
+        [
+          'START advanced_ddos_attack_l4_alert  mitigating string',
+          'START advanced_ddos_attack_l4_alert 185.54.82.0/24 mitigating UDP Flood',
+          'ADVERTISE fbm_auto_advertisement 185.54.82.0/24 auto_advertised Volumetric',
+          'START fbm_dosd_attack 185.54.82.0/24 notified UDP Amplification',
+          'START fbm_volumetric_attack  notified ',
+        ],
+      );
+    } finally {
+      db.close();
+    }
   });
 
   it('file-name times are read as server local time by default, as UTC with --file-times utc', async () => {
