@@ -131,10 +131,7 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
         for (const p of byParent.get(parent) ?? []) {
           const bgp = r.value.list.find((b) => b.id === p.identity.bgpPrefixId);
           if (!bgp) {
-            log.error(
-              `${p.identity.cidr}: BGP prefix ${p.identity.bgpPrefixId} is not listed under IP prefix ${parent}; it is not protected`,
-              { cidr: p.identity.cidr },
-            );
+            // The supervisor logs and alerts it (a wrong bgp_prefix_id leaves the prefix unprotected).
             snapshot.missing.push(p.identity);
             continue;
           }

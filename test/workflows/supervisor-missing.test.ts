@@ -1,0 +1,70 @@
+// A configured prefix Cloudflare does not list under its parent (a wrong bgp_prefix_id) is not protected: the
+// supervisor says so in its status, in the log every cycle and once to the on-call team (time-skipping server).
+import assert from 'node:assert/strict';
+import { ensureSupervisor } from '../../src/runtime/temporal';
+import { SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
+import { supervisorStatusQuery } from '../../src/workflows/messages';
+import type { TestPrefix } from '../helpers/fixture';
+import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+
+const MIN = 60_000;
+const LISTED: TestPrefix = {
+  cidr: '192.0.2.0/24',
+  description: 'listed',
+  parentPrefixId: 'pm',
+  bgpPrefixId: 'm1',
+  advertised: true,
+};
+const MISSING: TestPrefix = {
+  cidr: '198.51.100.0/24',
+  description: 'wrong id <in mapping>',
+  parentPrefixId: 'pm',
+  bgpPrefixId: 'm2',
+  advertised: true,
+};
+
+describe('supervisor: a configured prefix Cloudflare does not list (time-skipping server)', function () {
+  this.timeout(120_000);
+  let sys: TimeSkippingSystem;
+
+  before(async () => {
+    sys = await startTimeSkippingSystem({ taskQueue: 'supervisor-missing', prefixes: [LISTED, MISSING] });
+  });
+  after(async () => {
+    await sys.env.client.workflow
+      .getHandle(SUPERVISOR_WORKFLOW_ID)
+      .terminate('test done')
+      .catch(() => undefined);
+    await sys?.stop();
+  });
+
+  it('reports it as missing, alerts once per stretch, and protects it once it is listed again', async () => {
+    const { env, fx } = sys;
+    // The parent's list shows only its first BGP prefix: the mapping's bgp_prefix_id for the second matches nothing.
+    const fault = fx.cf.faults.add({
+      kind: 'partial',
+      rows: 1,
+      match: { method: 'GET', path: /\/prefixes\/pm\/bgp\/prefixes\/?$/ },
+      count: Infinity,
+    });
+    await ensureSupervisor(env.client, sys.taskQueue);
+    await env.sleep(6 * MIN);
+    const sup = env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID);
+    const during = await sup.query(supervisorStatusQuery);
+    assert.deepEqual(during.missing, [MISSING.cidr]);
+    assert.deepEqual(during.protected, [LISTED.cidr], 'a missing prefix is not protected');
+    assert.ok(during.cycles >= 5);
+    const alerts = () => fx.tg.messages.filter((m) => /PREFIX MISSING AT CLOUDFLARE/.test(m.plainText));
+    assert.equal(alerts().length, 1, 'one alert however many cycles');
+    const text = alerts()[0]!.plainText;
+    assert.ok(text.includes(MISSING.cidr) && text.includes(MISSING.description), text);
+    assert.match(text, /BGP prefix ID: m2/);
+
+    fx.cf.faults.remove(fault);
+    await env.sleep(2 * MIN);
+    const after = await sup.query(supervisorStatusQuery);
+    assert.deepEqual(after.missing, []);
+    assert.deepEqual(after.protected, [LISTED.cidr, MISSING.cidr].sort());
+    assert.equal(alerts().length, 1);
+  });
+});
