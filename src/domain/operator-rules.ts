@@ -18,6 +18,8 @@ export interface OperatorFacts {
   underAttack: boolean;
   /** The latest traffic reading was unknown (API error, empty, stale, partial); never measured is not unknown. */
   trafficUnknown: boolean;
+  /** Why it is unknown ("api_error: HTTP 503"), when known. */
+  trafficUnknownDetail?: string | null;
   /** Cloudflare's advertised_modified_at. */
   advertisedModifiedAtMs: number | null;
   /** Our own last withdraw (workflow state or database). */
@@ -96,7 +98,8 @@ export function checkWithdraw(f: OperatorFacts): Verdict {
     );
   }
   if (f.underAttack) return refuse('under_attack', underAttackMessage(f.cidr));
-  if (f.trafficUnknown) return refuse('traffic_unknown', trafficUnknownMessage(f.cidr));
+  if (f.trafficUnknown)
+    return refuse('traffic_unknown', trafficUnknownMessage(f.cidr, f.trafficUnknownDetail ?? undefined));
   return { ok: true };
 }
 

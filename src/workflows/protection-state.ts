@@ -107,6 +107,7 @@ export function operatorFactsOf(
     underAttack: s.calm.underAttack,
     // Only a reading known to be unknown refuses up front; with no (or an old) reading the handler measures first.
     trafficUnknown: s.calm.unknownSinceMs !== null,
+    trafficUnknownDetail: s.calm.unknownReason ? `${s.calm.unknownReason}: ${s.calm.unknownDetail ?? ''}` : null,
     advertisedModifiedAtMs: s.live?.advertisedModifiedAtMs ?? null,
     lastWithdrawAtMs: s.withdrawnAtMs,
     readvertiseCooldownMs: policy.readvertiseCooldownMs,
