@@ -125,7 +125,9 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
     });
     await eventually(() => (proc.output().includes('worker starting') ? true : undefined), {
       timeoutMs: 90_000,
-      what: `the worker to start; output so far:\n${proc.output()}`,
+      what: 'the worker to start',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; its output:\n${proc.output()}`);
     });
     connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     client = new Client({ connection, namespace: NAMESPACE });
@@ -165,9 +167,11 @@ describe('npm start -- --shadow with metrics (embedded Temporal server, worker p
     const samples = await eventually(
       async () => {
         const s = await scrape(metricsUrl);
-        return metric(s, 'under_attack', { prefix: X.cidr }) === 1 ? s : undefined;
+        // Z's first cycle may come a moment after X's on a loaded machine.
+        const zSeen = metric(s, 'locked', { prefix: Z.cidr }) !== undefined;
+        return metric(s, 'under_attack', { prefix: X.cidr }) === 1 && zSeen ? s : undefined;
       },
-      { timeoutMs: 30_000, what: 'under_attack 1 for X' },
+      { timeoutMs: 30_000, what: 'under_attack 1 for X (and a first cycle of Z)' },
     );
     assert.equal(metric(samples, 'seconds_until_withdraw', { prefix: X.cidr }), undefined);
     assert.equal(metric(samples, 'calm_seconds', { prefix: X.cidr }), 0);
