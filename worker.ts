@@ -25,6 +25,7 @@ import { EXIT_CONFIG, EXIT_FATAL, reportCannotStart, reportFatal, type FatalCont
 import { freePort } from './src/runtime/free-port';
 import { runStartupTasks } from './src/runtime/startup';
 import { workerTuningOptions } from './src/runtime/worker-options';
+import { workflowCodeOption } from './src/runtime/workflow-bundle';
 import {
   connectTemporal,
   describeTarget,
@@ -186,11 +187,16 @@ async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions
     const { connection, client, namespace } = await connectTemporal();
     try {
       await runStartupTasks({ client, namespace, config, logger });
+      const workflowCode = await workflowCodeOption(
+        config.worker.bundleCacheDir,
+        require.resolve('./src/workflows'),
+        logger,
+      );
       const worker = await Worker.create({
         connection,
         namespace: target.namespace,
         taskQueue: config.taskQueue,
-        workflowsPath: require.resolve('./src/workflows'),
+        ...workflowCode,
         activities: deps.activities,
         ...workerTuningOptions(config.worker),
       });

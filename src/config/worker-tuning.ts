@@ -11,6 +11,8 @@ export interface WorkerTuning {
   activityTaskPollers: number;
   /** How long a task waits on this worker's sticky queue before any worker may take it (e.g. after a crash). */
   stickyQueueTimeoutMs: number;
+  /** Where the workflow bundle is cached between starts (keyed by a hash of the code); null: bundle every start. */
+  bundleCacheDir: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -24,6 +26,8 @@ export const WORKER_TUNING_DEFAULTS = {
   WORKER_WORKFLOW_POLLERS: '10',
   WORKER_ACTIVITY_POLLERS: '10',
   WORKER_STICKY_QUEUE_TIMEOUT: '10s',
+  /** A directory, or off. */
+  WORKER_BUNDLE_CACHE: 'data/workflow-bundle',
 } as const;
 
 type Name = keyof typeof WORKER_TUNING_DEFAULTS;
@@ -86,6 +90,9 @@ export function loadWorkerTuning(env: Env, prefixCount: number, problems: string
     problems.push(`WORKER_STICKY_QUEUE_TIMEOUT=${stickyText}: ${(err as Error).message}`);
   }
 
+  const cacheDir = raw('WORKER_BUNDLE_CACHE');
+  const bundleCacheDir = ['off', '0', 'false', 'no'].includes(cacheDir.toLowerCase()) ? null : cacheDir;
+
   return {
     maxCachedWorkflows,
     maxConcurrentWorkflowTasks,
@@ -94,5 +101,6 @@ export function loadWorkerTuning(env: Env, prefixCount: number, problems: string
     workflowTaskPollers,
     activityTaskPollers,
     stickyQueueTimeoutMs,
+    bundleCacheDir,
   };
 }

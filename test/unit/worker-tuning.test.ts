@@ -42,7 +42,13 @@ describe('worker tuning settings', () => {
       workflowTaskPollers: 10,
       activityTaskPollers: 10,
       stickyQueueTimeoutMs: 10_000,
+      bundleCacheDir: 'data/workflow-bundle',
     });
+  });
+
+  it('WORKER_BUNDLE_CACHE: a directory, or off to bundle at every start', () => {
+    assert.equal(loadConfig(env({ WORKER_BUNDLE_CACHE: '/var/cache/mtaw' })).worker.bundleCacheDir, '/var/cache/mtaw');
+    assert.equal(loadConfig(env({ WORKER_BUNDLE_CACHE: 'OFF' })).worker.bundleCacheDir, null);
   });
 
   it('auto keeps every prefix workflow cached: prefixes + 100 once that exceeds 500', () => {
@@ -60,6 +66,7 @@ describe('worker tuning settings', () => {
         WORKER_WORKFLOW_POLLERS: '20',
         WORKER_ACTIVITY_POLLERS: '15',
         WORKER_STICKY_QUEUE_TIMEOUT: '2s',
+        WORKER_BUNDLE_CACHE: 'off',
       }),
     );
     assert.deepEqual(workerTuningOptions(c.worker), {
