@@ -15,7 +15,6 @@ import {
   withdrawUpdate,
 } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { ProtectionOutcome } from '../../src/workflows/types';
 import type { TestPrefix } from '../helpers/fixture';
 import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -105,7 +104,7 @@ describe('queued advertises (time-skipping server)', function () {
       [false, 'changed'],
     ]);
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
-    assert.equal(((await handle.result())).reason, 'cooldown_elapsed');
+    assert.equal((await handle.result()).reason, 'cooldown_elapsed');
   });
 
   it('a queued advertise that fails for good (locked meanwhile) is told and recorded; nothing changed', async () => {
