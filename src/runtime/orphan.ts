@@ -34,6 +34,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Alive and not a zombie (an exited process its new parent has not reaped yet has an empty command line). */
+export function isRunning(pid: number): boolean {
+  return alive(pid) && (processArgs(pid)?.length ?? 0) > 0;
+}
+
 function forget(pidFile: string): void {
   try {
     unlinkSync(pidFile);
@@ -73,12 +78,10 @@ export async function stopOrphanedServer(pidFile: string, dbFile: string, graceM
       }
     }
   };
-  // A zombie (not yet reaped by whoever inherited it) has an empty command line: it counts as gone.
-  const running = (): boolean => alive(pid) && (processArgs(pid)?.length ?? 0) > 0;
   const waitGone = async (ms: number): Promise<boolean> => {
     const deadline = Date.now() + ms;
-    while (running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return !running();
+    while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return !isRunning(pid);
   };
   signal('SIGTERM');
   if (!(await waitGone(graceMs))) {

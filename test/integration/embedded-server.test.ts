@@ -8,19 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { freePort, isPortFree } from '../../src/runtime/free-port';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/runtime/embedded-server';
-import { isOurDevServer } from '../../src/runtime/orphan';
+import { isOurDevServer, isRunning } from '../../src/runtime/orphan';
 import { eventually } from '../helpers/temporal';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Zombies count as gone: who reaps an orphan (init or a subreaper) and how soon is up to the machine.
+const alive = isRunning;
 
 /** Starts the server from a separate Node process (as `npm start` does) and returns that process and the server. */
 async function startInChild(dbFile: string, port: number) {
@@ -51,7 +45,13 @@ describe('embedded Temporal server', function () {
   const strays: number[] = [];
   after(async () => {
     for (const s of started) await s.stop();
-    for (const pid of strays.filter(alive)) process.kill(-pid, 'SIGKILL');
+    for (const pid of strays.filter(alive)) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
   });
 
   it('creates the configured namespace (TEMPORAL_NAMESPACE) with the search attributes the workflows use', async () => {
