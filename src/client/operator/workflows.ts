@@ -107,14 +107,20 @@ export async function sendUpdate<R, A extends OperatorRequest>(
   const workflowId = protectionWorkflowId(entry.cidr);
   try {
     if (current.kind === 'running') {
-      const handle = await client.withDeadline(Date.now() + ACCEPT_TIMEOUT_MS, () =>
-        client.workflow.getHandle(workflowId).startUpdate(update, { args: [request], waitForStage: 'ACCEPTED' }),
-      );
-      return { result: await finished(handle.result(), entry.cidr), started: false };
+      const handle = await client
+        .withDeadline(Date.now() + ACCEPT_TIMEOUT_MS, () =>
+          client.workflow.getHandle(workflowId).startUpdate(update, { args: [request], waitForStage: 'ACCEPTED' }),
+        )
+        .catch((err: unknown) => {
+          // It ended between the query and the update (e.g. its cooldown just ran out): decide as if none ran.
+          if (err instanceof WorkflowNotFoundError) return null;
+          throw err;
+        });
+      if (handle) return { result: await finished(handle.result(), entry.cidr), started: false };
     }
     const lastWithdrawAtMs = lastWithdrawFromDatabase(ctx, entry.cidr);
     const live = await liveStateForStart(ctx, entry, action, {
-      whenAllowed: (request as { whenAllowed?: boolean }).whenAllowed,
+      whenAllowed: 'whenAllowed' in request && request.whenAllowed === true,
       lastWithdrawAtMs: () => lastWithdrawAtMs,
     });
     await ensureWorkerPolling(client, namespace, ctx.config().taskQueue);
@@ -197,11 +203,22 @@ function asCliError(err: unknown, cidr: string): Error {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure)
       return new CliError(cause.message, cause.type === OPERATOR_REFUSED ? EXIT_REFUSED : 1);
-    return new CliError(`the request for ${cidr} failed: ${errorText(cause ?? err)}`);
+    return new CliError(`the request for ${cidr} failed: ${failureText(cause ?? err)}`);
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
     return new CliError(
       `the workflow of ${cidr} did not accept the request within ${ACCEPT_TIMEOUT_MS / 1000}s (is the worker running?)`,
     );
-  return new CliError(`the request for ${cidr} failed: ${errorText(err)}`);
+  return new CliError(`the request for ${cidr} failed: ${failureText(err)}`);
+}
+
+/** Never an empty line: an error without a message is named by its type, and its causes follow. */
+export function failureText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const text = e instanceof Error ? e.message.trim() || e.name : typeof e === 'string' ? e : JSON.stringify(e);
+    if (text && !parts.includes(text)) parts.push(text);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ') || 'unknown error';
 }
