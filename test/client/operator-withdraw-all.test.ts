@@ -31,6 +31,26 @@ describe('mtctl withdraw --all (dev server, worker process, loopback Cloudflare,
     assert.deepEqual(await w.footprint(ALL), before, `${args.join(' ')} changed nothing`);
   }
 
+  it('check (before anything is withdrawn): a locked or held prefix is never counted down to an auto-withdraw', async () => {
+    expectExit(await mtctl(['hold', E2.cidr]), 0, 'hold E2');
+    const run = await mtctl(['check', '--json']);
+    expectExit(await mtctl(['resume', E2.cidr]), 0, 'resume E2');
+    expectExit(run, 0, 'check');
+    const verdicts = new Map(
+      (JSON.parse(run.out) as { lines: Array<{ cidr: string; verdict: string; text: string }> }).lines.map((l) => [
+        l.cidr,
+        l,
+      ]),
+    );
+    assert.equal(verdicts.get(E1.cidr)?.verdict, 'wait');
+    assert.match(verdicts.get(E1.cidr)?.text ?? '', /would keep waiting; auto-withdraw after/);
+    assert.equal(verdicts.get(LK.cidr)?.verdict, 'blocked:locked');
+    assert.match(verdicts.get(LK.cidr)?.text ?? '', /→ locked: it is never auto-withdrawn$/);
+    assert.equal(verdicts.get(E2.cidr)?.verdict, 'blocked:held');
+    assert.equal(verdicts.get(AT.cidr)?.verdict, 'reset');
+    assert.equal(verdicts.get(SP.cidr)?.verdict, 'nothing');
+  });
+
   it('without a terminal and without --yes: refused (exit 2), nothing withdrawn', async () => {
     const args = ['withdraw', '--all'];
     await unchanged(args, async () => {

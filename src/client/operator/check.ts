@@ -85,7 +85,7 @@ export async function runCheck(ctx: CliContext, entries: readonly PrefixEntry[])
       advertisedAtMs: r.live.advertisedModifiedAtMs,
       withdrawNotBeforeMs: status?.withdrawFailures.notBeforeMs ?? null,
     });
-    lines.push(describe(e, step, r.live, policy.calmPeriodMs, windowEndMs, nowMs, from.source));
+    lines.push(describe(e, step, r.live, status?.held ?? false, policy.calmPeriodMs, windowEndMs, nowMs, from.source));
   }
   const problems: string[] = [];
   const unread = lines.filter((l) => l.classification === 'error').length;
@@ -170,6 +170,7 @@ function describe(
   e: PrefixEntry,
   step: StepResult,
   live: LivePrefixState,
+  held: boolean,
   calmPeriodMs: number,
   atMs: number,
   nowMs: number,
@@ -202,6 +203,9 @@ function describe(
       stateFrom,
     );
   }
+  // Still calming down, but no calm period will withdraw it: say so rather than count down to nothing.
+  if (live.locked) return line(e, 'calm', 'blocked:locked', `${calm} → locked: it is never auto-withdrawn`, stateFrom);
+  if (held) return line(e, 'calm', 'blocked:held', `${calm} → held: no auto-withdraw while the hold lasts`, stateFrom);
   const left = Math.max(0, calmPeriodMs - step.state.calmAccumulatedMs);
   return line(
     e,
