@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type AppConfig } from './src/config';
 import { loadDotenv } from './src/config/dotenv';
 import { secretValues } from './src/config/secrets';
 import { createLogger, type Logger } from './src/logger';
+import { announceWorkerStart } from './src/notifications/announce';
 import {
   createDecisionMetrics,
   createMetricsRegistry,
@@ -217,18 +218,16 @@ async function run(config: AppConfig, logger: Logger, onCycle: DependencyOptions
       const running = worker.run();
       try {
         await ensureSupervisor(client, config.taskQueue);
-        const startedAt = Date.now();
-        await deps.notifier
-          .deliver(`worker-started/${hostname()}/${process.pid}/${startedAt}`, {
-            kind: 'worker_started',
-            host: config.host,
-            calmPeriodMs: config.policy.calmPeriodMs,
-            checkIntervalMs: config.policy.checkIntervalMs,
-            prefixCount: config.prefixes.length,
-            shadow: config.shadow,
-            atMs: startedAt,
-          })
-          .catch((err: Error) => logger.warn(`start-up notification not sent: ${err.message}`));
+        // Delivered by a small workflow: retried like any notification, its fate recorded in notification_log.
+        await announceWorkerStart(client, config.taskQueue, hostname(), {
+          kind: 'worker_started',
+          host: config.host,
+          calmPeriodMs: config.policy.calmPeriodMs,
+          checkIntervalMs: config.policy.checkIntervalMs,
+          prefixCount: config.prefixes.length,
+          shadow: config.shadow,
+          atMs: Date.now(),
+        }).catch((err: Error) => logger.warn(`start-up notification not queued: ${err.message}`));
       } catch (err) {
         worker.shutdown();
         await running.catch(() => undefined);

@@ -3,3 +3,4 @@ export { PrefixProtection } from './prefix-protection';
 export { ProtectionSupervisor } from './supervisor';
 export { AnalyticsMonitor } from './analytics-monitor';
 export { RecordsRetention } from './retention';
+export { DeliverNotification } from './deliver-notification';
