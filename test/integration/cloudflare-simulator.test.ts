@@ -362,6 +362,41 @@ describe('Cloudflare simulator', () => {
       assert.deepEqual(shifted, [503, 200, 200, 200, 503, 200, 200, 200, 200, 200]);
     });
 
+    it('logs each GraphQL request with its variables and whether it was answered', async () => {
+      sim.traffic.addDarkPeriod({ fromMs: T0 + MIN, untilMs: T0 + 2 * MIN });
+      const ask = async () => {
+        const res = await fetch(`${sim.baseUrl}/graphql`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({
+            query: query.replace('query(', 'query Q('),
+            operationName: 'Q',
+            variables: { a: sim.accountId, end: String(now) },
+          }),
+        });
+        await res.text();
+      };
+      await ask();
+      now = T0 + MIN;
+      await ask();
+      now = T0 + 2 * MIN;
+      sim.faults.add({ kind: 'graphql_error', match: { graphql: true } });
+      await ask();
+      await ask();
+      await fetch(prefixUrl('bgp-1'), { headers: auth() });
+      assert.deepEqual(
+        sim.stats
+          .graphqlRequests()
+          .map((g) => [g.atMs - T0, g.httpStatus, g.answered, g.operationName, g.variables.end]),
+        [
+          [0, 200, true, 'Q', String(T0)],
+          [MIN, 503, false, 'Q', String(T0 + MIN)],
+          [2 * MIN, 200, false, 'Q', String(T0 + 2 * MIN)],
+          [2 * MIN, 200, true, 'Q', String(T0 + 2 * MIN)],
+        ],
+      );
+    });
+
     it('refuses schedules that make no sense, naming the field', async () => {
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ kind: 'http_5xx', fromMs: T0, afterMs: 1000 }, /either fromMs\/untilMs .* or afterMs\/forMs/],

@@ -11,7 +11,7 @@ import { createRateLimiter, type RateLimitOptions } from './limits';
 import { API_ROOT, errorResponse, handleRest, matchRoute, parsePatchBody, type SimResponse } from './rest-routes';
 import { buildAnalyticsSchema } from './schema';
 import { createPrefixState, type PatchLogEntry, type PatchOutcome, type PrefixState } from './state';
-import { createStats, type SimStats } from './stats';
+import { createGraphqlLog, createStats, type GraphqlLogEntry, type SimStats } from './stats';
 import { createTrafficModel, type SubnetFormat, type TrafficModel } from './traffic';
 
 export interface CloudflareSimulatorOptions {
@@ -59,7 +59,11 @@ export interface CloudflareSimulator {
   state: PrefixState;
   traffic: TrafficModel;
   faults: FaultSchedule;
-  stats: SimStats & { patches(): readonly PatchLogEntry[] };
+  stats: SimStats & {
+    patches(): readonly PatchLogEntry[];
+    /** The latest GraphQL requests (up to 10,000) with their variables and how they were answered. */
+    graphqlRequests(): readonly GraphqlLogEntry[];
+  };
   /** Forget request budgets (rate limits) so a scenario can start fresh. */
   resetLimits(): void;
   close(): Promise<void>;
@@ -131,11 +135,16 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     maxPageSize: opts.maxPageSize ?? 10_000,
   });
   const held = new Set<ServerResponse>();
+  const graphqlLog = createGraphqlLog();
 
   async function answer(req: IncomingMessage, res: ServerResponse, method: string, pathname: string, raw: string) {
     const route = matchRoute(method, pathname);
     baseStats.count(route.name);
     const isGraphql = route.name === 'graphql';
+    const reply = (r: SimResponse): void => {
+      if (isGraphql) graphqlLog.note(clock(), raw, r);
+      send(res, r);
+    };
     const logPatch = (outcome: PatchOutcome, httpStatus: number) => {
       if (route.name !== 'patchBgpPrefix') return;
       const { parentPrefixId = '', bgpPrefixId = '' } = route.params;
@@ -150,6 +159,7 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     if (fault && !DEGRADING_KINDS.includes(fault.kind)) baseStats.note('faulted');
     if (fault?.kind === 'timeout' || fault?.kind === 'connection_reset') {
       logPatch('fault', 0);
+      if (isGraphql) graphqlLog.note(clock(), raw, null);
       if (fault.kind === 'connection_reset') return void req.socket.destroy();
       // Never answered: the socket is held until the client gives up or the simulator closes.
       held.add(res);
@@ -160,40 +170,40 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     const faulty = fault ? faultResponse(fault, isGraphql) : null;
     if (faulty) {
       logPatch('fault', faulty.status);
-      return send(res, faulty);
+      return reply(faulty);
     }
 
     const wait = limiter.hit();
     if (wait !== null) {
       baseStats.note('rateLimited');
       logPatch('rate_limited', 429);
-      return send(res, errorResponse(SIM_ERRORS.rateLimited, { 'retry-after': String(Math.ceil(wait / 1000)) }));
+      return reply(errorResponse(SIM_ERRORS.rateLimited, { 'retry-after': String(Math.ceil(wait / 1000)) }));
     }
-    if (route.name === 'unknown') return send(res, errorResponse(SIM_ERRORS.noRoute));
-    if (!route.methods.includes(method)) return send(res, errorResponse(SIM_ERRORS.methodNotAllowed));
+    if (route.name === 'unknown') return reply(errorResponse(SIM_ERRORS.noRoute));
+    if (!route.methods.includes(method)) return reply(errorResponse(SIM_ERRORS.methodNotAllowed));
     const auth = checkAuth(req.headers, credentials);
     if (!auth.ok || (route.name === 'verifyToken' && auth.kind !== 'token')) {
       baseStats.note('unauthorized');
       const error = auth.ok ? SIM_ERRORS.missingAuth : auth.error;
       logPatch('unauthorized', error.status);
-      return send(res, errorResponse(error));
+      return reply(errorResponse(error));
     }
 
     let result: SimResponse;
     if (isGraphql) {
       const dark = traffic.darkAt(clock());
-      if (dark) return send(res, graphqlError(503, 'unable to execute query, please try again later'));
+      if (dark) return reply(graphqlError(503, 'unable to execute query, please try again later'));
       const gqlWait = gqlLimiter.hit();
       if (gqlWait !== null) {
         baseStats.note('rateLimited');
         const minutes = Math.max(1, Math.ceil(gqlWait / 60_000));
-        return send(res, graphqlError(429, `rate limiter budget depleted, try again after ${minutes} minutes`));
+        return reply(graphqlError(429, `rate limiter budget depleted, try again after ${minutes} minutes`));
       }
       let body: unknown;
       try {
         body = JSON.parse(raw);
       } catch {
-        return send(res, graphqlError(400, 'error parsing request body: not JSON'));
+        return reply(graphqlError(400, 'error parsing request body: not JSON'));
       }
       result = await endpoint.run(body);
     } else {
@@ -204,7 +214,7 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
       baseStats.note('faulted');
       result = degrade(result, fault);
     }
-    send(res, result);
+    reply(result);
   }
 
   const server = http.createServer((req, res) => {
@@ -250,7 +260,7 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     state,
     traffic,
     faults,
-    stats: { ...baseStats, patches: () => state.patchLog() },
+    stats: { ...baseStats, patches: () => state.patchLog(), graphqlRequests: () => graphqlLog.entries() },
     resetLimits,
     close: () =>
       new Promise<void>((resolve) => {
