@@ -15,6 +15,7 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 
 const CALM_MS = 8_000;
 const STICKY_TIMEOUT_MS = 10_000;
+const LOOKBACK_MS = 10_000; // ATTACK_LOOKBACK below
 const X: TestPrefix = {
   cidr: '185.54.81.0/24',
   description: 'DMZ',
@@ -140,9 +141,11 @@ describe('engine end to end (dev server, worker process, 1 s cycles, 8 s calm)',
     const calmSince = beforeKill.calmSinceMs!;
     assert.ok(patch.atMs >= calmSince + CALM_MS, `withdrawn ${patch.atMs - calmSince} ms after calm began: too early`);
     // After a SIGKILL, workflow tasks wait on the dead worker's sticky queue until the SDK's 10 s sticky
-    // schedule-to-start timeout sends them to the new worker: that, plus a cycle, is the most a crash may cost.
+    // schedule-to-start timeout sends them to the new worker. That gap is longer than the 10 s lookback, so the engine
+    // then wants one lookback of fresh calm readings before withdrawing (re-confirmation after a dark gap): that,
+    // plus a cycle, is the most a crash may cost.
     assert.ok(
-      patch.atMs <= Math.max(calmSince + CALM_MS, restartedAt + STICKY_TIMEOUT_MS) + 3_000,
+      patch.atMs <= Math.max(calmSince + CALM_MS, restartedAt + STICKY_TIMEOUT_MS + LOOKBACK_MS) + 3_000,
       `withdrawn ${patch.atMs - calmSince} ms after calm began (restart at +${restartedAt - calmSince} ms): too late`,
     );
     // Let any retried activity or duplicate decision show itself before counting.
