@@ -262,7 +262,8 @@ describe('webhook receiver (HTTP, SQLite, Temporal)', function () {
         ['not JSON at all', '\u0000\u0001binary'],
         ['oversized', oversized],
       ];
-      for (const headers of [{}, { 'cf-webhook-auth': 'wrong' }]) {
+      const headerSets: Array<Record<string, string>> = [{}, { 'cf-webhook-auth': 'wrong' }];
+      for (const headers of headerSets) {
         for (const [what, body] of bodies) {
           const a = await post(receiver, body, headers);
           assert.equal(a.status, 401, `${what} with ${JSON.stringify(headers)}`);
