@@ -46,9 +46,13 @@ export async function withdrawAll(
 ): Promise<void> {
   const report = await gatherStatus(ctx, entries);
   const unknown = report.rows.filter((r) => r.advertised === null);
-  const locked = report.rows.filter((r) => r.advertised === true && r.locked);
-  const unreachable = report.rows.filter((r) => r.advertised === true && !r.locked && r.workflow === 'unavailable');
-  const targets = report.rows.filter((r) => r.advertised === true && !r.locked && r.workflow !== 'unavailable');
+  const locked = report.rows.filter((r) => r.advertised === true && r.locked === true);
+  const unreachable = report.rows.filter(
+    (r) => r.advertised === true && r.locked === false && r.workflow === 'unavailable',
+  );
+  const targets = report.rows.filter(
+    (r) => r.advertised === true && r.locked === false && r.workflow !== 'unavailable',
+  );
   for (const r of locked) say(ctx, `skipping ${r.cidr} (${r.description}): locked`);
   for (const r of unknown)
     ctx.io.err.write(`mtctl: ${r.cidr}: cannot tell whether it is advertised: ${r.error ?? 'unknown'}\n`);

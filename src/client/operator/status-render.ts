@@ -35,7 +35,7 @@ export function renderStatusText(report: StatusReport): string {
     r.cidr,
     r.description,
     yesNo(r.advertised),
-    r.locked ? 'yes' : 'no',
+    yesNo(r.locked),
     r.state,
     r.calmSinceMs !== null ? formatUtc(r.calmSinceMs, now) : '-',
     r.calmForMs !== null ? `${formatDuration(r.calmForMs)} of ${formatDuration(r.calmPeriodMs)}` : '-',

@@ -25,7 +25,8 @@ export interface PrefixRow {
   state: string;
   phase: string | null;
   advertised: boolean | null;
-  locked: boolean;
+  /** Null when Cloudflare could not be read and the mapping file does not lock it. */
+  locked: boolean | null;
   underAttack: boolean | null;
   telemetry: string | null;
   /** Null when the workflow could not be asked: only it knows about holds. */
@@ -155,7 +156,7 @@ function fromFallback(
   const policy = ctx.config().policy;
   const lastWithdrawAtMs = lastWithdrawFromDatabase(ctx, e.cidr);
   const advertised = live?.advertised ?? null;
-  const locked = live?.locked ?? e.locked;
+  const locked = live ? live.locked : e.locked ? true : null;
   const cooldownEnd =
     advertised === false
       ? cooldownEndsAtMs(lastWithdrawAtMs, live?.advertisedModifiedAtMs ?? null, policy.readvertiseCooldownMs)
@@ -198,7 +199,7 @@ function fromFallback(
     calmForMs: calm && calmSinceMs !== null && !underAttack ? Math.round((calm.calmMinutes ?? 0) * 60_000) : null,
     calmPeriodMs: e.overrides.calmPeriodMs ?? policy.calmPeriodMs,
     autoWithdrawAtMs: null,
-    withdrawBlockedBy: locked ? 'locked' : null,
+    withdrawBlockedBy: locked === true ? 'locked' : null,
     peak: calm && advertised !== false ? peakOf(calm) : null,
     cooldownUntilMs: cooldownEnd !== null && cooldownEnd > nowMs ? cooldownEnd : null,
     advertiseAvailableAtMs: cooldownEnd,

@@ -69,7 +69,8 @@ export async function readStatus(ctx: CliContext, cidr: string): Promise<StatusR
 }
 
 function describeTemporalError(err: unknown): string {
-  const text = errorText(err);
+  // The SDK says "Failed to query Workflow"; the deadline shows in its cause.
+  const text = failureText(err);
   if (/deadline|timed? ?out/i.test(text))
     return `no answer within ${QUERY_TIMEOUT_MS / 1000}s (is the worker running?)`;
   return text;
