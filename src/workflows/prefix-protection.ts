@@ -19,8 +19,6 @@ import {
   checkHold,
   checkResume,
   checkWithdraw,
-  cooldownRefusalMessage,
-  describeAdvertiseAvailability,
   manualWithdrawReading,
   trafficUnknownMessage,
   underAttackMessage,
@@ -35,7 +33,7 @@ import {
   withdrawRetryDelayMs,
 } from '../domain/protection';
 import type { LivePrefixState, TrafficObservation } from '../domain/types';
-import { ErrorType, NON_RETRYABLE_CLOUDFLARE } from '../errors';
+import { ErrorType } from '../errors';
 import type { Notification } from '../notifications/types';
 import {
   cloudflareChangesFor,
@@ -58,6 +56,7 @@ import {
   statusQuery,
   withdrawUpdate,
 } from './messages';
+import { createAdvertiser } from './advertise';
 import { createOutbox } from './outbox';
 import {
   advertiseAvailableAt,
@@ -72,7 +71,6 @@ import {
 import { createSearchAttributePublisher } from './search-attributes';
 import type {
   AdvertiseRequest,
-  AdvertiseResult,
   HoldRequest,
   OperatorRequest,
   PendingWithdraw,
@@ -129,7 +127,21 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     validator: (req: WithdrawRequest) => enforce(checkWithdraw(facts()), req),
     description: 'Withdraw the prefix now (manual; never under attack or with unknown traffic); then the cooldown runs',
   });
-  setHandler(advertiseUpdate, manualAdvertise, {
+  const advertiser = createAdvertiser({
+    cidr,
+    s,
+    cooldownPolicy: () => cooldownPolicyOf(s, input),
+    settings,
+    settingsLoaded,
+    prefixRef,
+    publishVisibility,
+    publishCycle,
+    recordSafely,
+    notify,
+    startEpisode,
+    operatorFailure,
+  });
+  setHandler(advertiseUpdate, advertiser.manualAdvertise, {
     validator: (req: AdvertiseRequest) =>
       enforce(checkAdvertise(facts(), { whenAllowed: req.whenAllowed === true }), req),
     description: 'Advertise the prefix now, or with whenAllowed as soon as the re-advertise cooldown ends',
@@ -595,161 +607,6 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     return again.kind === 'refuse' ? again : null;
   }
 
-  async function manualAdvertise(req: AdvertiseRequest): Promise<AdvertiseResult> {
-    await settingsLoaded();
-    const operator = { actor: req.actor, reason: req.reason };
-    // The validator may have used the client's view of the cooldown; the worker's settings decide.
-    const availableAtMs = advertiseAvailableAt(s, cooldownPolicyOf(s, input));
-    if (Date.now() < availableAtMs) {
-      if (req.whenAllowed === true) return queueAdvertise(operator, availableAtMs);
-      throw cooldownRefusal(availableAtMs);
-    }
-    const result = await advertise('manual', operator, req.whenAllowed === true);
-    await publishCycle();
-    return result;
-  }
-
-  function cooldownRefusal(availableAtMs: number): ApplicationFailure {
-    return ApplicationFailure.create({
-      type: OPERATOR_REFUSED,
-      nonRetryable: true,
-      message: cooldownRefusalMessage(
-        cidr,
-        cooldownPolicyOf(s, input).readvertiseCooldownMs,
-        availableAtMs,
-        Date.now(),
-      ),
-      details: [{ code: 'cooldown', availableAtMs }],
-    });
-  }
-
-  function queueAdvertise(operator: OperatorRequest, availableAtMs: number): AdvertiseResult {
-    if (s.queuedAdvertise === null) {
-      s.queuedAdvertise = { ...operator, requestedAtMs: Date.now(), failures: 0, retryAtMs: null, lastError: null };
-      log.info(
-        `advertise of ${cidr} queued by ${operator.actor}: ${describeAdvertiseAvailability(availableAtMs, Date.now())}`,
-        { cidr },
-      );
-    }
-    publishVisibility();
-    return { cidr, outcome: 'queued', eventId: null, atMs: availableAtMs, changed: false, shadow: false };
-  }
-
-  /**
-   * Advertises now (phase 'advertising' while in flight). A queued request that fails is kept and tried again
-   * with back-off; a direct one fails its update. Afterwards the prefix is protected like any advertised prefix.
-   */
-  async function advertise(
-    trigger: 'manual' | 'queued',
-    operator: OperatorRequest,
-    mayQueue: boolean,
-  ): Promise<AdvertiseResult> {
-    const resumePhase = s.phase === 'cooldown' ? 'cooldown' : 'idle';
-    s.phase = 'advertising';
-    publishVisibility();
-    let after: LivePrefixState;
-    let changed: boolean;
-    let shadow: boolean;
-    try {
-      const live = await cloudflareReadsFor(`read live state ${cidr}`).readLivePrefixState(cidr);
-      s.live = live;
-      if (live.locked) throw ApplicationFailure.nonRetryable(`${cidr} is locked`, ErrorType.PrefixLocked);
-      if (live.advertised === true) {
-        // Someone else advertised it meanwhile: nothing for us to change or record; protect it.
-        log.info(`${cidr} is already advertised at Cloudflare; protecting it`, { cidr });
-        s.queuedAdvertise = null;
-        startEpisode();
-        return { cidr, outcome: 'advertised', eventId: null, atMs: Date.now(), changed: false, shadow: false };
-      }
-      // Cloudflare may know of a later change than we did: its advertised_modified_at moves the cooldown.
-      const availableAtMs = advertiseAvailableAt(s, cooldownPolicyOf(s, input));
-      if (Date.now() < availableAtMs) {
-        s.phase = resumePhase;
-        if (trigger === 'queued' || mayQueue) return queueAdvertise(operator, availableAtMs);
-        throw cooldownRefusal(availableAtMs);
-      }
-      ({
-        changed,
-        shadow,
-        live: after,
-      } = await cloudflareChangesFor(`advertise ${cidr} at Cloudflare`).advertisePrefix(cidr));
-    } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === OPERATOR_REFUSED) throw err;
-      return advertiseFailed(trigger, operator, resumePhase, err);
-    }
-    const atMs = Date.now();
-    const eventId = eventIdFor(atMs, 'advertise');
-    const queued = trigger === 'queued' ? s.queuedAdvertise : null;
-    await recordSafely('advertise', () =>
-      recordsFor(`record advertise ${cidr}`).recordAdvertise({
-        idempotencyKey: `${cidr}/${eventId}`,
-        prefix: cidr,
-        description: settings().identity.description,
-        eventId,
-        actionTaken: 'advertised_manual',
-        status: shadow ? 'shadow' : 'success',
-        advertisedAtMs: atMs,
-        notes: `${shadow ? 'SHADOW MODE: would have advertised' : 'Advertised'} by ${operator.actor}: ${operator.reason}${
-          queued ? ` (queued at ${new Date(queued.requestedAtMs).toISOString()} until the cooldown ended)` : ''
-        }`,
-        details: {
-          workflowId: workflowInfo().workflowId,
-          trigger,
-          actor: operator.actor,
-          reason: operator.reason,
-          changed,
-          shadow,
-          ...(queued ? { requestedAtMs: queued.requestedAtMs } : {}),
-        },
-      }),
-    );
-    notify(`${cidr}/${eventId}`, {
-      kind: 'prefix_advertised',
-      trigger,
-      prefix: prefixRef(),
-      eventId,
-      actor: `${operator.actor}: ${operator.reason}`,
-      shadow,
-      atMs,
-    });
-    s.lastAdvertise = { eventId, atMs, trigger, actor: operator.actor, changed };
-    s.queuedAdvertise = null;
-    s.live = after;
-    log.info(`${cidr} advertised (${eventId}, ${trigger}, by ${operator.actor}); protecting it`, { cidr });
-    if (after.advertised === true) startEpisode();
-    else {
-      // Shadow mode: nothing changed at Cloudflare, so there is nothing to protect.
-      s.phase = resumePhase;
-      if (resumePhase === 'idle') s.idleSinceMs = Date.now();
-    }
-    return { cidr, outcome: 'advertised', eventId, atMs, changed, shadow };
-  }
-
-  function advertiseFailed(
-    trigger: 'manual' | 'queued',
-    operator: OperatorRequest,
-    resumePhase: 'idle' | 'cooldown',
-    err: unknown,
-  ): AdvertiseResult {
-    const f = describeFailure(err);
-    s.phase = resumePhase;
-    if (resumePhase === 'idle') s.idleSinceMs = Date.now();
-    const final = NON_RETRYABLE_CLOUDFLARE.includes(f.type);
-    if (trigger === 'queued' && s.queuedAdvertise && !final) {
-      const failures = s.queuedAdvertise.failures + 1;
-      const retryAtMs = Date.now() + withdrawRetryDelayMs(failures);
-      s.queuedAdvertise = { ...s.queuedAdvertise, failures, retryAtMs, lastError: `${f.type}: ${f.message}` };
-      log.error(
-        `queued advertise of ${cidr} failed (${failures}): ${f.message}; trying again at ${new Date(retryAtMs).toISOString()}`,
-        { cidr, errorType: f.type },
-      );
-      return { cidr, outcome: 'queued', eventId: null, atMs: retryAtMs, changed: false, shadow: false };
-    }
-    if (trigger === 'queued') s.queuedAdvertise = null;
-    log.error(`advertise of ${cidr} requested by ${operator.actor} failed: ${f.message}`, { cidr, errorType: f.type });
-    throw operatorFailure(`advertise of ${cidr} failed: ${f.type}: ${f.message}`);
-  }
-
   /** A new protection episode: the prefix is advertised (by us or by someone else) and measured from scratch. */
   function startEpisode(): void {
     if (s.queuedAdvertise) {
@@ -799,7 +656,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       return; // re-evaluated at the top of the loop (and maybe continue-as-new first)
     }
     if (s.queuedAdvertise) {
-      await advertiseQueued();
+      await advertiser.advertiseQueued();
       return;
     }
     await condition(allHandlersFinished);
@@ -833,7 +690,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
       return;
     }
     if (s.queuedAdvertise) {
-      await advertiseQueued();
+      await advertiser.advertiseQueued();
       return;
     }
     await condition(allHandlersFinished);
@@ -849,37 +706,6 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     const q = s.queuedAdvertise;
     if (!q) return cooldownEndMs;
     return Math.max(cooldownEndMs, advertiseAvailableAt(s, cooldownPolicyOf(s, input)), q.retryAtMs ?? 0);
-  }
-
-  async function advertiseQueued(): Promise<void> {
-    const q = s.queuedAdvertise!;
-    try {
-      await advertise('queued', { actor: q.actor, reason: q.reason }, true);
-    } catch (err) {
-      // A final failure (locked, refused credentials, unknown prefix) drops the queue: whoever queued it must know
-      // the prefix stayed withdrawn.
-      const f = describeFailure(err);
-      const atMs = Date.now();
-      s.lastAdvertiseFailure = {
-        atMs,
-        actor: q.actor,
-        reason: q.reason,
-        requestedAtMs: q.requestedAtMs,
-        error: f.message,
-      };
-      log.error(`queued advertise of ${cidr} by ${q.actor} dropped: ${f.message}; the prefix stays withdrawn`, {
-        cidr,
-      });
-      notify(`${cidr}/advertise-failed/${q.requestedAtMs}`, {
-        kind: 'advertise_failed',
-        prefix: prefixRef(),
-        actor: `${q.actor}: ${q.reason}`,
-        requestedAtMs: q.requestedAtMs,
-        error: f.message,
-        atMs,
-      });
-    }
-    await publishCycle();
   }
 
   async function endProtection(reason: ProtectionEndReason, detail = ''): Promise<void> {

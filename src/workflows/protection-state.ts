@@ -6,7 +6,7 @@ import { protectionStateLabel } from '../domain/state-label';
 import type { ProtectionPolicy } from '../domain/types';
 import type { ProtectionInput, ProtectionState, ProtectionStatus, WithdrawDeferrals } from './types';
 
-type CooldownPolicy = Pick<ProtectionPolicy, 'readvertiseCooldownMs' | 'minAdvertisedMs'>;
+export type CooldownPolicy = Pick<ProtectionPolicy, 'readvertiseCooldownMs' | 'minAdvertisedMs'>;
 
 export const NO_DEFERRALS: WithdrawDeferrals = { cycles: 0, sinceMs: null, lastError: null, alerted: false };
 
