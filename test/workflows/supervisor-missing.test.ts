@@ -2,8 +2,9 @@
 // supervisor says so in its status, in the log every cycle and once to the on-call team (time-skipping server).
 import assert from 'node:assert/strict';
 import { ensureSupervisor } from '../../src/runtime/temporal';
-import { SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
+import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { supervisorStatusQuery } from '../../src/workflows/messages';
+import type { ProtectionOutcome } from '../../src/workflows/types';
 import type { TestPrefix } from '../helpers/fixture';
 import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -23,12 +24,20 @@ const MISSING: TestPrefix = {
   advertised: true,
 };
 
+const DISABLED: TestPrefix = {
+  cidr: '203.0.113.0/24',
+  description: 'on-demand switched off',
+  parentPrefixId: 'pd',
+  bgpPrefixId: 'd1',
+  advertised: true,
+};
+
 describe('supervisor: a configured prefix Cloudflare does not list (time-skipping server)', function () {
   this.timeout(120_000);
   let sys: TimeSkippingSystem;
 
   before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'supervisor-missing', prefixes: [LISTED, MISSING] });
+    sys = await startTimeSkippingSystem({ taskQueue: 'supervisor-missing', prefixes: [LISTED, MISSING, DISABLED] });
   });
   after(async () => {
     await sys.env.client.workflow
@@ -52,7 +61,7 @@ describe('supervisor: a configured prefix Cloudflare does not list (time-skippin
     const sup = env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID);
     const during = await sup.query(supervisorStatusQuery);
     assert.deepEqual(during.missing, [MISSING.cidr]);
-    assert.deepEqual(during.protected, [LISTED.cidr], 'a missing prefix is not protected');
+    assert.deepEqual(during.protected, [LISTED.cidr, DISABLED.cidr].sort(), 'a missing prefix is not protected');
     assert.ok(during.cycles >= 5);
     const alerts = () => fx.tg.messages.filter((m) => /PREFIX MISSING AT CLOUDFLARE/.test(m.plainText));
     assert.equal(alerts().length, 1, 'one alert however many cycles');
@@ -64,7 +73,27 @@ describe('supervisor: a configured prefix Cloudflare does not list (time-skippin
     await env.sleep(2 * MIN);
     const after = await sup.query(supervisorStatusQuery);
     assert.deepEqual(after.missing, []);
-    assert.deepEqual(after.protected, [LISTED.cidr, MISSING.cidr].sort());
+    assert.deepEqual(after.protected, [LISTED.cidr, MISSING.cidr, DISABLED.cidr].sort());
     assert.equal(alerts().length, 1);
+  });
+
+  it('on-demand switched off under a running protection: it ends at once, cleanly and said, without a PATCH', async () => {
+    const { env, fx } = sys;
+    const handle = env.client.workflow.getHandle(protectionWorkflowId(DISABLED.cidr));
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    fx.cf.state.set(DISABLED.bgpPrefixId, { onDemandEnabled: false });
+    await env.sleep(2 * MIN);
+    assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    assert.equal(((await handle.result()) as ProtectionOutcome).reason, 'not_on_demand');
+    assert.deepEqual(
+      fx.cf.stats.patches().filter((x) => x.bgpPrefixId === DISABLED.bgpPrefixId),
+      [],
+    );
+    const ended = fx.tg.messages.filter(
+      (m) => m.plainText.includes(DISABLED.cidr) && /PROTECTION ENDED/.test(m.plainText),
+    );
+    assert.equal(ended.length, 1);
+    const sup = await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery);
+    assert.ok(!sup.protected.includes(DISABLED.cidr), 'the supervisor let go of it and does not restart it');
   });
 });
