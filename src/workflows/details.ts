@@ -39,6 +39,23 @@ export function renderDetails(st: ProtectionStatus): string {
       'Last withdraw',
       `${st.lastWithdraw.eventId} (${st.lastWithdraw.trigger}${st.lastWithdraw.actor ? ` by ${st.lastWithdraw.actor}` : ''})`,
     ]);
+  if (st.shadowWithdrawnAtMs !== null)
+    rows.push([
+      'Shadow decision',
+      `would have withdrawn at ${formatUtc(st.shadowWithdrawnAtMs, now)}; nothing more is decided until a new attack`,
+    ]);
+  if (st.withdrawBlockedBy === 'reconfirming')
+    rows.push(['Re-confirming', 'calm after a dark gap: a full lookback window of fresh calm readings first']);
+  if (st.withdrawDeferrals.cycles > 0)
+    rows.push([
+      'Withdraw deferred',
+      `${st.withdrawDeferrals.cycles} cycle(s): Cloudflare state unreadable (${st.withdrawDeferrals.lastError ?? ''})`,
+    ]);
+  if (st.lastAdvertiseFailure)
+    rows.push([
+      'Queued advertise failed',
+      `from ${st.lastAdvertiseFailure.actor} at ${formatUtc(st.lastAdvertiseFailure.atMs, now)}: ${st.lastAdvertiseFailure.error}`,
+    ]);
   if (st.withdrawFailures.rounds > 0)
     rows.push(['Withdraw failures', `${st.withdrawFailures.rounds}: ${st.withdrawFailures.lastError ?? ''}`]);
   if (st.lastCycleAtMs !== null) rows.push(['Last cycle', `${formatUtc(st.lastCycleAtMs, now)} (#${st.cycles})`]);

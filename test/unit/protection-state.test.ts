@@ -114,7 +114,12 @@ describe('protection status: shadow decisions, re-confirmation, operator facts',
     assert.equal(st.shadowWithdrawnAtMs, NOW - 30 * 1000);
     assert.equal(st.withdrawDueAtMs, null, "no 'due now' forever");
     assert.equal(st.withdrawBlockedBy, 'shadow_decided');
-    assert.doesNotMatch(renderDetails(st), /Auto-withdraw/);
+    const md = renderDetails(st);
+    assert.doesNotMatch(md, /Auto-withdraw/);
+    assert.match(
+      md,
+      /\| Shadow decision \| would have withdrawn at 13:59:30 UTC; nothing more is decided until a new attack \|/,
+    );
   });
 
   it('a calm period complete but not re-confirmed after a dark gap shows why and when', () => {
@@ -123,6 +128,7 @@ describe('protection status: shadow decisions, re-confirmation, operator facts',
     const st = statusOf('185.54.81.0/24', s, POLICY, NOW);
     assert.equal(st.withdrawBlockedBy, 'reconfirming');
     assert.equal(st.withdrawDueAtMs, NOW - MIN + 3 * MIN);
+    assert.match(renderDetails(st), /\| Re-confirming \|/);
   });
 
   it('deferred withdraws and a failed queued advertise show in the status', () => {
@@ -138,6 +144,9 @@ describe('protection status: shadow decisions, re-confirmation, operator facts',
     assert.equal(st.withdrawBlockedBy, 'deferred');
     assert.equal(st.withdrawDeferrals.cycles, 2);
     assert.equal(st.lastAdvertiseFailure?.error, 'locked');
+    const md = renderDetails(st);
+    assert.match(md, /\| Withdraw deferred \| 2 cycle\(s\): Cloudflare state unreadable/);
+    assert.match(md, /\| Queued advertise failed \| from alice at 14:00:00 UTC: locked \|/);
   });
 
   it('operator facts: only a reading known to be unknown counts as unknown (never measured is measured first)', () => {
