@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { loadConfig, type AppConfig } from '../config';
+import { loadDotenv } from '../config/dotenv';
 import { openDatabase, type DatabaseHandle } from '../db';
 import { createCloudflareClient, type CloudflareClient } from '../integrations/cloudflare';
 import { connectTemporal } from '../runtime/temporal';
@@ -46,7 +47,7 @@ export function createCliContext(io: CliIo): CliContext {
   let cf: CloudflareClient | null = null;
   const closers: Array<() => Promise<void> | void> = [];
   let envLoaded = false;
-  /** Settings come from MTCTL_ENV_FILE (e.g. the demo's data/demo/demo.env) or ./.env; the shell's variables win. */
+  /** Settings come from MTCTL_ENV_FILE (e.g. the demo's data/demo/demo.env) or ./.env (unless MT_AUTOWITHDRAW_NO_DOTENV=1); the shell's variables win. */
   const loadEnv = (): void => {
     if (envLoaded) return;
     envLoaded = true;
@@ -54,7 +55,7 @@ export function createCliContext(io: CliIo): CliContext {
     if (file) {
       if (!existsSync(file)) throw new CliError(`MTCTL_ENV_FILE=${file}: no such file`, 2);
       process.loadEnvFile(file);
-    } else if (existsSync('.env')) process.loadEnvFile('.env');
+    } else loadDotenv();
   };
   const ctx: CliContext = {
     io,
