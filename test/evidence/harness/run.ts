@@ -1,7 +1,6 @@
 // Runs the evidence scenario once on real parts: the temporal CLI dev server (SQLite), worker.ts and the webhook
 // receiver as processes, loopback Cloudflare and Telegram, a SQLite records file; chaos is plugged in by the caller.
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -37,7 +36,7 @@ export interface RunOptions {
   dark?: { fromMs: number; forMs: number };
   /** Runs from T0 beside the scenario; the run waits for it before capturing. */
   chaos?: (ctx: ChaosContext) => Promise<void>;
-  /** Before teardown: export every workflow history and run these mtctl commands (for the secrets test). */
+  /** Before teardown, with everything still running (the secrets test exports histories and runs mtctl here). */
   inspect?: (ctx: InspectContext) => Promise<void>;
   timeoutMs?: number;
 }
