@@ -17,24 +17,29 @@ export interface ScaleOptions {
   attackCalmMs: number;
   /** Prefixes whose histories are read for lag, events and runs. */
   sample: number;
-  /** Hard limit on one N (start-up, ramp, phases, histories, restart). */
-  budgetMs: number;
+  /** Hard limit on one N (start-up, ramp, phases, histories, restart); null: budgetFor(n). */
+  budgetMs: number | null;
   /** A cycle held when its lag stays under this (p99). */
   lagLimitMs: number;
   restart: boolean;
   cloudflareRateLimits: boolean;
+  /** Raise the server's per-workflow limits (pending children and signals, payload size): measures past them. */
+  liftServerLimits: boolean;
   /** WORKER_* settings passed to the worker (e.g. WORKER_MAX_CACHED_WORKFLOWS=12000). */
   tuning: Record<string, string>;
   stopOnBreak: boolean;
   jsonFile: string | null;
   keep: boolean;
+  /** Where each N's directory (server and worker SQLite files, logs) is made; e.g. /dev/shm to take fsync out. */
+  parentDir: string | null;
 }
 
 export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] N [N ...]
   --preset 1s      1 s cycles, 10 s lookback, 2 min steady + attack phase, p99 lag limit 1 s (default)
   --preset 60s     60 s cycles, 60 s lookback, 3 min steady, no attack phase, p99 lag limit 2 s
   --interval D     check interval            --lookback D   attack lookback
-  --steady D       steady phase length       --budget D     hard time limit per N (aborts that N cleanly)
+  --steady D       steady phase length
+  --budget D       hard time limit per N, aborting that N cleanly (default: phases + 4 min + 100 ms per prefix)
   --attack D       surge length (enables the attack phase)   --no-attack
   --attack-fraction F   share of N in each attack cohort (default 0.1)
   --attack-calm D  calm period of the attacked cohort (they get withdrawn)
@@ -42,15 +47,18 @@ export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] 
   --sample K       prefixes whose histories are read (default 50)
   --no-restart     skip the restart measurement
   --cf-rate-limits keep the simulator's Cloudflare rate limits (1200 REST / 300 GraphQL per 5 min)
+  --lift-server-limits  raise the dev server's 2,000 pending children / signals and 2 MB payload limits,
+                   to measure the worker beyond them (not a configuration to run in production)
   --tune K=V       a WORKER_* setting for the worker (repeatable)
   --stop-on-break  skip the larger N once one breaks
   --json FILE      also write every figure as JSON
   --keep           keep each N's directory (worker logs, databases) and print its path
+  --dir DIR        make each N's directory under DIR (default: the OS temp dir; /dev/shm takes disk fsyncs out)
   default N: 100 1000 5000 10000`;
 
 const PRESETS: Record<
   ScaleOptions['preset'],
-  Omit<ScaleOptions, 'sizes' | 'tuning' | 'jsonFile' | 'keep' | 'stopOnBreak'>
+  Omit<ScaleOptions, 'sizes' | 'tuning' | 'jsonFile' | 'keep' | 'stopOnBreak' | 'liftServerLimits' | 'parentDir'>
 > = {
   '1s': {
     preset: '1s',
@@ -62,7 +70,7 @@ const PRESETS: Record<
     attackFraction: 0.1,
     attackCalmMs: 15_000,
     sample: 50,
-    budgetMs: 12 * 60_000,
+    budgetMs: null,
     lagLimitMs: 1000,
     restart: true,
     cloudflareRateLimits: false,
@@ -77,7 +85,7 @@ const PRESETS: Record<
     attackFraction: 0.1,
     attackCalmMs: 120_000,
     sample: 50,
-    budgetMs: 10 * 60_000,
+    budgetMs: null,
     lagLimitMs: 2000,
     restart: false,
     cloudflareRateLimits: true,
@@ -85,6 +93,18 @@ const PRESETS: Record<
 };
 
 export class UsageError extends Error {}
+
+/** Time allowed to ramp N prefixes up (the supervisor starts them all in its first cycle). */
+export function rampAllowanceMs(n: number): number {
+  return Math.max(120_000, n * 100);
+}
+
+/** The time budget of one N: its phases, the ramp allowance and 4 minutes for start-up, histories and restart. */
+export function budgetFor(o: ScaleOptions, n: number): number {
+  if (o.budgetMs !== null) return o.budgetMs;
+  const attack = o.attack ? o.surgeMs + o.lookbackMs + o.attackCalmMs + Math.max(3 * o.intervalMs, 30_000) : 0;
+  return o.steadyMs + attack + rampAllowanceMs(n) + 4 * 60_000;
+}
 
 export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
   const presetAt = argv.indexOf('--preset');
@@ -94,9 +114,11 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
     ...PRESETS[presetName],
     sizes: [],
     tuning: {},
+    liftServerLimits: false,
     stopOnBreak: false,
     jsonFile: null,
     keep: false,
+    parentDir: null,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -159,6 +181,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
       case '--cf-rate-limits':
         o.cloudflareRateLimits = true;
         break;
+      case '--lift-server-limits':
+        o.liftServerLimits = true;
+        break;
       case '--no-cf-rate-limits':
         o.cloudflareRateLimits = false;
         break;
@@ -176,6 +201,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
         break;
       case '--keep':
         o.keep = true;
+        break;
+      case '--dir':
+        o.parentDir = value(i++, a);
         break;
       default: {
         const n = Number(a);
@@ -196,9 +224,9 @@ export function describeOptions(o: ScaleOptions): string {
     o.attack
       ? `attack phase: ${Math.round(o.attackFraction * 100)}% attacked then withdrawn (calm ${d(o.attackCalmMs)}), +${Math.round(o.attackFraction * 100)}% surge for ${d(o.surgeMs)} past the row limit`
       : 'no attack phase',
-    `sample ${o.sample} histories, budget ${d(o.budgetMs)} per N, held = p99 lag < ${d(o.lagLimitMs)}, ≥ 95% of cycles, none skipped, no errors`,
-    `Cloudflare rate limits ${o.cloudflareRateLimits ? 'on' : 'off'}, restart ${o.restart ? 'measured' : 'skipped'}`,
-    `tuning: ${
+    `sample ${o.sample} histories, budget ${o.budgetMs === null ? 'auto' : d(o.budgetMs)} per N, held = p99 lag < ${d(o.lagLimitMs)}, ≥ 95% of cycles, none skipped, no errors`,
+    `Cloudflare rate limits ${o.cloudflareRateLimits ? 'on' : 'off'}, restart ${o.restart ? 'measured' : 'skipped'}${o.liftServerLimits ? ', SERVER LIMITS LIFTED (pending children/signals 100k, payloads 64 MB)' : ''}`,
+    `files under ${o.parentDir ?? 'the OS temp dir'}; tuning: ${
       Object.entries(o.tuning)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ') || 'defaults (WORKER_* unset)'

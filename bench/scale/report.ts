@@ -116,7 +116,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
         'N',
         'start-up',
         'ramp',
-        'CPU worker / server',
+        'CPU cores worker / server (CPU per cycle)',
         'lag p99: timer / wf task / activity',
         'WFT / activity sched→start p99',
         'cache size / evictions / misses',
@@ -130,8 +130,12 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
         return [
           String(r.n),
           secs(r.startupMs),
-          secs(r.rampMs),
-          s ? `${cores(s.workerCpuCores)} / ${cores(s.serverCpuCores)}` : '—',
+          r.rampMs !== null && r.rampCpu
+            ? `${secs(r.rampMs)} (${num(r.n / (r.rampMs / 1000), 0)}/s; CPU ${cores(r.rampCpu.worker)} / ${cores(r.rampCpu.server)})`
+            : '—',
+          s
+            ? `${cores(s.workerCpuCores)} / ${cores(s.serverCpuCores)} (${num((1000 * s.workerCpuCores) / s.cyclesPerSecond, 1)} / ${num((1000 * s.serverCpuCores) / s.cyclesPerSecond, 1)} ms per cycle)`
+            : '—',
           s ? `${ms(s.timerLateP99Ms)} / ${ms(s.workflowTaskP99Ms)} / ${ms(s.activityQueueP99Ms)}` : '—',
           s ? `${q(s.wftScheduleToStartP99s)} / ${q(s.activityScheduleToStartP99s)}` : '—',
           s ? `${num(s.cacheSize)} / ${num(s.cacheEvictions)} / ${num(s.cacheMisses)}` : '—',

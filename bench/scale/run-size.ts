@@ -6,7 +6,7 @@ import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflow
 import { supervisorStatusQuery } from '../../src/workflows/messages';
 import { cyclesOf, percentile, type Cycle } from './cycles';
 import { runFacts, runsOf, type RunFacts } from './histories';
-import type { ScaleOptions } from './options';
+import { budgetFor, rampAllowanceMs, type ScaleOptions } from './options';
 import { watchProcess, type ProcWatch } from './proc';
 import { quantileBetween, scrape, total } from './prom';
 import { startWorld, type World, type WorkerProc } from './world';
@@ -55,6 +55,7 @@ export interface SizeResult {
   diagnosis: string[];
   startupMs: number | null;
   rampMs: number | null;
+  rampCpu: { worker: number; server: number } | null;
   steady: PhaseFigures | null;
   attack: (PhaseFigures & { withdrawn: number; cohort: number; delayP50Ms: number; delayMaxMs: number }) | null;
   runs: {
@@ -80,7 +81,7 @@ class Aborted extends Error {}
 
 export async function runSize(n: number, o: ScaleOptions, say: (line: string) => void): Promise<SizeResult> {
   const startedAt = Date.now();
-  const deadline = startedAt + o.budgetMs;
+  const deadline = startedAt + budgetFor(o, n);
   const cohort = o.attack ? Math.max(1, Math.round(n * o.attackFraction)) : 0;
   // Attacked cohort alone stays under the limit; with the surge the answer is cut off.
   const rowLimit = o.attack ? cohort + Math.max(1, Math.floor(cohort / 2)) : null;
@@ -92,6 +93,7 @@ export async function runSize(n: number, o: ScaleOptions, say: (line: string) =>
     diagnosis: [],
     startupMs: null,
     rampMs: null,
+    rampCpu: null,
     steady: null,
     attack: null,
     runs: null,
@@ -104,6 +106,8 @@ export async function runSize(n: number, o: ScaleOptions, say: (line: string) =>
     cohortSize: cohort,
     attackCalmPeriod: `${o.attackCalmMs}ms`,
     cloudflareRateLimits: o.cloudflareRateLimits,
+    liftServerLimits: o.liftServerLimits,
+    parentDir: o.parentDir,
     workerEnv: {
       CHECK_INTERVAL: `${o.intervalMs}ms`,
       ATTACK_LOOKBACK: `${o.lookbackMs}ms`,
@@ -139,20 +143,23 @@ export async function runSize(n: number, o: ScaleOptions, say: (line: string) =>
     if (result.startupMs === null) throw new Aborted('start-up: the supervisor never answered (worker not polling)');
     say(`N=${n}: worker answering after ${(result.startupMs / 1000).toFixed(1)}s; ramping`);
     const rampStart = Date.now();
-    const rampDeadline = Math.min(deadline - o.steadyMs, rampStart + Math.max(120_000, n * 60));
+    const rampDeadline = Math.min(deadline - o.steadyMs, rampStart + rampAllowanceMs(n));
+    workerWatch.mark();
     for (;;) {
       const measured = countRows(db);
       if (measured >= n) break;
       await checkWorker(worker);
       if (Date.now() > rampDeadline) {
         const started = await protectedCount(world);
+        const seconds = (Date.now() - rampStart) / 1000;
         throw new Aborted(
-          `ramp: ${started}/${n} protections started, ${measured}/${n} prefixes measured after ${Math.round((Date.now() - rampStart) / 1000)}s`,
+          `ramp: ${Number.isNaN(started) ? 'the supervisor does not answer' : `${started}/${n} protections started`}, ${measured}/${n} prefixes measured after ${Math.round(seconds)}s (${(measured / seconds).toFixed(1)}/s, worker CPU ${workerWatch.cpuCores().toFixed(2)} cores, server ${serverWatch.cpuCores().toFixed(2)})`,
         );
       }
       await sleep(1000);
     }
     result.rampMs = Date.now() - rampStart;
+    result.rampCpu = { worker: workerWatch.cpuCores(), server: serverWatch.cpuCores() };
     say(`N=${n}: all ${n} prefixes measured after ${(result.rampMs / 1000).toFixed(1)}s; steady phase`);
     await sleep(Math.max(5000, 2 * Math.min(o.intervalMs, 5000)));
 
@@ -203,7 +210,7 @@ export async function runSize(n: number, o: ScaleOptions, say: (line: string) =>
       );
       const phaseMs = Math.min(
         deadline - Date.now() - 60_000,
-        expectedWithdrawAt - tA + Math.max(10 * o.intervalMs, 30_000),
+        expectedWithdrawAt - tA + Math.max(3 * o.intervalMs, 30_000),
       );
       const a = await phase(world, worker, workerWatch, serverWatch, db, o, n, phaseMs, deadline, () =>
         withdrawals().length >= cohort ? true : false,
@@ -289,21 +296,27 @@ async function untilSupervisorAnswers(world: World, worker: WorkerProc, until: n
   return null;
 }
 
-async function protectedCount(world: World): Promise<number> {
+/** The supervisor's status, or null when it does not answer within 10 s (a busy or failing workflow task). */
+async function supervisorStatus(world: World): Promise<{ protected: string[]; cycles: number } | null> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return (await world.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery)).protected
-      .length;
+    return await Promise.race([
+      world.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 10_000))),
+    ]);
   } catch {
-    return NaN;
+    return null;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
+async function protectedCount(world: World): Promise<number> {
+  return (await supervisorStatus(world))?.protected.length ?? NaN;
+}
+
 async function supervisorCycles(world: World): Promise<number> {
-  try {
-    return (await world.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery)).cycles;
-  } catch {
-    return NaN;
-  }
+  return (await supervisorStatus(world))?.cycles ?? NaN;
 }
 
 async function checkWorker(worker: WorkerProc): Promise<void> {

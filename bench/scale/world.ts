@@ -17,6 +17,13 @@ const TG_TOKEN = '987654321:AAbenchTelegramBotSecret';
 const CHAT_ID = '-1001234567890';
 export const TASK_QUEUE = 'scale';
 const PARENTS = 4;
+/** Per-workflow server limits the supervisor meets first at scale (defaults: 2,000, 2,000, 2 MB / 512 KB). */
+const LIFTED_LIMITS = [
+  'limit.numPendingChildExecutions.error=100000',
+  'limit.numPendingSignals.error=100000',
+  'limit.blobSize.error=67108864',
+  'limit.blobSize.warn=67108864',
+];
 
 export interface BenchPrefix {
   cidr: string;
@@ -38,6 +45,8 @@ export interface WorldOptions {
   /** calm_period of the attack cohort (mapping-file override). */
   attackCalmPeriod: string;
   cloudflareRateLimits: boolean;
+  liftServerLimits: boolean;
+  parentDir?: string | null;
 }
 
 export interface WorkerProc {
@@ -78,7 +87,7 @@ export function benchPrefixes(n: number, cohortSize: number): BenchPrefix[] {
 }
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
-  const dir = mkdtempSync(join(tmpdir(), 'mtaw-scale-'));
+  const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), 'mtaw-scale-'));
   const prefixes = benchPrefixes(opts.n, opts.cohortSize);
   const cleanups: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
   const close = async (): Promise<void> => {
@@ -90,6 +99,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       port: await freePort(),
       uiPort: null,
       logFile: join(dir, 'temporal-server.log'),
+      extraArgs: opts.liftServerLimits ? LIFTED_LIMITS.flatMap((kv) => ['--dynamic-config-value', kv]) : [],
     });
     cleanups.push(() => server.stop());
     const cf = await startCloudflareSimulator({

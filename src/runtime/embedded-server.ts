@@ -44,6 +44,8 @@ export interface EmbeddedServerOptions {
    */
   pidFile?: string;
   readyTimeoutMs?: number;
+  /** More start-dev arguments (the scale bench raises server limits with --dynamic-config-value). */
+  extraArgs?: string[];
 }
 
 export interface EmbeddedServer {
@@ -131,6 +133,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     'warn',
     ...(namespace === 'default' ? [] : ['--namespace', namespace]),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
+    ...(opts.extraArgs ?? []),
   ];
   // The CLI reads TEMPORAL_* variables too; the server we start must not be steered by the worker's client settings.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
