@@ -68,7 +68,10 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
         .prepare("SELECT action_taken FROM attack_events WHERE prefix = ? AND event_type = 'WITHDRAW'")
         .all(p.cidr) as Array<{ action_taken: string }>;
       assert.equal(events.length, 1, JSON.stringify(events));
-      assert.equal(db.prepare('SELECT COUNT(*) AS n FROM withdrawal_history WHERE prefix = ?').get(p.cidr)!.n, 1);
+      const history = db.prepare('SELECT COUNT(*) AS n FROM withdrawal_history WHERE prefix = ?').get(p.cidr) as {
+        n: number;
+      };
+      assert.equal(history.n, 1);
       const messages = sys.fx.tg.messages.filter(
         (m) => m.plainText.includes(p.cidr) && /AUTO-WITHDRAWN|MANUAL PREFIX WITHDRAWAL/.test(m.plainText),
       );
@@ -111,7 +114,7 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
     } else {
       // The automatic withdraw claimed the prefix first: the operator is told, nothing else happens.
       assert.ok(manual.e instanceof WorkflowUpdateFailedError && manual.e.cause instanceof ApplicationFailure);
-      assert.ok([OPERATOR_FAILED, OPERATOR_REFUSED].includes(manual.e.cause.type!), manual.e.cause.type);
+      assert.ok([OPERATOR_FAILED, OPERATOR_REFUSED].includes(manual.e.cause.type!), String(manual.e.cause.type));
       assert.match(manual.e.cause.message, /another change|already in progress/);
       assert.equal(action, 'withdrawn_auto');
     }
