@@ -1,5 +1,12 @@
 // The evidence scenario, as data: four prefixes, their attacks on a timeline relative to T0, and what must follow.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestPrefix } from '../../helpers/fixture';
+
+/** One workflow bundle cache for every worker this test process starts (webpack runs once, not at each restart). */
+const BUNDLE_CACHE = join(tmpdir(), `mtaw-evidence-bundle-${process.pid}`);
+process.on('exit', () => rmSync(BUNDLE_CACHE, { recursive: true, force: true }));
 
 export const CHECK_MS = 1_000;
 export const CALM_MS = 8_000;
@@ -21,6 +28,7 @@ export const SCENARIO_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
   // After a SIGKILL, tasks wait this long on the dead worker's sticky queue before another worker may take them.
   WORKER_STICKY_QUEUE_TIMEOUT: '1s',
+  WORKER_BUNDLE_CACHE: BUNDLE_CACHE,
 };
 
 /** Secrets configured in every run (the secrets test looks for each of them everywhere). */
