@@ -28,6 +28,26 @@ function rest(f: PhaseFigures): string {
   return `${num(f.rest.perCycle, 2)} (${f.rest.list}/${f.rest.get}/${f.rest.patch}; ${num(f.rest.perSupervisorCycle, 1)}/sup.)`;
 }
 
+const LEGEND = `<details><summary>Columns (docs/scale.md has more)</summary>
+
+- cycles/s: measurement activities per second over all prefixes (the worker's SDK metrics); of expected = N per interval.
+- lag: when a cycle's measurement started minus when the cycle was due (the previous cycle + one interval), from the
+  histories of the sampled prefixes; a late cycle the workflow moved forward keeps its full lag. skipped: grid points
+  the sampled prefixes jumped over.
+- RSS: largest resident memory of the worker process and of the dev server process (each with its children).
+- REST/cycle: Cloudflare REST calls (list, get, PATCH) per interval; per sup. cycle: per supervisor reconcile.
+  GraphQL/cycle: analytics queries per interval (1.00 = one per account per cycle).
+- events/prefix-h: history events per prefix per hour, counted in the sampled histories during the phase.
+- continue-as-new: runs ended by continue-as-new over all prefixes; longest run: the longest ended run seen in the
+  sample (events, seconds).
+- lag p99 parts: timer (timer fired after the due time: server), wf task (timer fired to activity scheduled: the
+  worker's workflow tasks), activity (activity scheduled to started: slots and pollers).
+- sched→start p99: SDK histograms, as the upper bound of the bucket (coarse: 0.1, 0.5, 1, 5, 10 s).
+- cache: cached workflows at the end; evictions and misses mean full history replays.
+- restart: SIGTERM to exit, a new worker answering queries, then 50%, 90% and 99% of the advertised prefixes
+  measured again.
+</details>`;
+
 export function renderReport(results: SizeResult[], o: ScaleOptions, context: string): string {
   const out: string[] = [context, ''];
   out.push(
@@ -37,7 +57,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
         'held',
         'cycles/s (of expected)',
         'lag p50 / p99 / max',
-        'skipped',
+        'skipped / sampled cycles',
         'worker RSS',
         'server RSS',
         'REST/cycle (list/get/patch; per sup. cycle)',
@@ -54,7 +74,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
           r.held ? 'yes' : '**no**',
           s ? `${num(s.cyclesPerSecond, 1)} (${pct(s.ofExpected)})` : '—',
           s ? `${ms(s.lagP50Ms)} / ${ms(s.lagP99Ms)} / ${ms(s.lagMaxMs)}` : '—',
-          s ? `${s.skipped} of ${s.sampledCycles}` : '—',
+          s ? `${s.skipped} / ${s.sampledCycles}` : '—',
           s ? `${num(s.workerRssMB)} MB` : '—',
           s ? `${num(s.serverRssMB)} MB` : '—',
           s ? rest(s) : '—',
@@ -84,7 +104,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
           'withdrawn',
           'withdraw delay p50 / max',
           'lag p99',
-          'skipped',
+          'skipped / sampled cycles',
           'GraphQL/cycle',
           'REST (list/get/patch)',
           'worker RSS',
@@ -99,7 +119,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
             `${a.withdrawn}/${a.cohort}`,
             `${ms(a.delayP50Ms)} / ${ms(a.delayMaxMs)}`,
             ms(a.lagP99Ms),
-            `${a.skipped} of ${a.sampledCycles}`,
+            `${a.skipped} / ${a.sampledCycles}`,
             num(a.graphqlPerCycle, 2),
             `${a.rest.list}/${a.rest.get}/${a.rest.patch}`,
             `${num(a.workerRssMB)} MB`,
@@ -121,7 +141,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
         'WFT / activity sched→start p99',
         'cache size / evictions / misses',
         'supervisor events/h, runs, state',
-        'restart: stop / up / 99% measured',
+        'restart: stop / up / 50%, 90%, 99% measured again',
         'warn / error lines',
       ],
       results.map((r) => {
@@ -142,7 +162,9 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
           runs && s
             ? `${num(s.supervisorEventsPerHour)}, ${runs.supervisorRuns}, ${num(runs.supervisorInputKB)} KB`
             : '—',
-          r.restart ? `${secs(r.restart.stopMs)} / ${secs(r.restart.startupMs)} / ${secs(r.restart.recoveredMs)}` : '—',
+          r.restart
+            ? `${secs(r.restart.stopMs)} / ${secs(r.restart.startupMs)} / ${secs(r.restart.recovered50Ms)}, ${secs(r.restart.recovered90Ms)}, ${secs(r.restart.recoveredMs)}`
+            : '—',
           s ? `${s.warnLines} / ${s.errorLines}` : '—',
         ];
       }),
@@ -157,6 +179,7 @@ export function renderReport(results: SizeResult[], o: ScaleOptions, context: st
       for (const p of r.problems.slice(0, 4)) out.push(`  - worker log: ${p.replace(/\|/g, '\\|')}`);
     }
   }
+  out.push('', LEGEND);
   const held = results.filter((r) => r.held).map((r) => r.n);
   out.push(
     '',
