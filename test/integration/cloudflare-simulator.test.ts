@@ -1,5 +1,6 @@
 // The Cloudflare simulator on its own, over raw HTTP: body validation, routes, the query engine, faults and admin API.
 import assert from 'node:assert/strict';
+import { createCloudflareClient, CloudflareError } from '../../src/integrations/cloudflare';
 import { startCloudflareSimulator, type CloudflareSimulator } from '../../src/simulators/cloudflare';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -395,6 +396,54 @@ describe('Cloudflare simulator', () => {
           [2 * MIN, 200, true, 'Q', String(T0 + 2 * MIN)],
         ],
       );
+    });
+
+    it('lost_answer applies the request, then drops the connection instead of answering', async () => {
+      const client = createCloudflareClient({
+        accountId: sim.accountId,
+        auth: { kind: 'token', token: sim.credentials.token },
+        baseUrl: sim.baseUrl,
+        timeoutMs: 2_000,
+      });
+      sim.faults.add({ kind: 'lost_answer', match: { method: 'PATCH' } });
+      now = T0 + MIN;
+      const err = await client.setAdvertised('pfx-a', 'bgp-1', false).then(
+        () => assert.fail('the answer should have been lost'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof CloudflareError, String(err));
+      assert.equal(err.kind, 'network');
+      assert.match(err.message, /^Could not reach Cloudflare \(ECONNRESET\) on PATCH /);
+      // The PATCH took effect and is logged as applied, with the lost answer marked.
+      const applied = sim.state.get('bgp-1');
+      assert.equal(applied?.advertised, false);
+      assert.equal(applied?.advertisedModifiedAtMs, T0 + MIN);
+      assert.deepEqual(
+        sim.stats.patches().map((p) => [p.outcome, p.httpStatus, p.advertised, p.answerLost]),
+        [['changed', 200, false, true]],
+      );
+      assert.equal(sim.stats.snapshot().faulted, 1);
+      // The fault is used up: a retry reads what the lost answer would have said.
+      const again = await client.getBgpPrefix('pfx-a', 'bgp-1');
+      assert.equal(again.onDemand?.advertised, false);
+      assert.equal(again.onDemand?.advertisedModifiedAt, new Date(T0 + MIN).toISOString());
+
+      // Over the admin API, and on the GraphQL endpoint: the query runs, its answer is logged as not answered.
+      assert.equal((await admin('POST', '/faults', { kind: 'lost_answer', match: { graphql: true } })).status, 201);
+      await assert.rejects(
+        fetch(`${sim.baseUrl}/graphql`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({ query, variables: { a: sim.accountId } }),
+        }),
+        TypeError,
+      );
+      assert.deepEqual(
+        sim.stats.graphqlRequests().map((g) => g.answered),
+        [false],
+      );
+      assert.equal((await gql(query)).status, 200);
+      assert.equal((await admin('POST', '/faults', { kind: 'lost_answr' })).status, 400);
     });
 
     it('refuses schedules that make no sense, naming the field', async () => {

@@ -43,7 +43,7 @@ export function degrade(r: SimResponse, fault: ArmedFault): SimResponse {
   return { ...r, body };
 }
 
-/** The answer for faults that replace the response; null for the others (timeout, reset, slow, partial, empty). */
+/** The answer for faults that replace the response; null for the others (timeout, reset, lost answer, slow, partial, empty). */
 export function faultResponse(fault: ArmedFault, isGraphql: boolean): SimResponse | null {
   switch (fault.kind) {
     case 'http_5xx': {

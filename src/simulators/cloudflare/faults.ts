@@ -19,6 +19,8 @@ export type FaultKind =
   | 'timeout'
   /** Destroy the connection without an answer. */
   | 'connection_reset'
+  /** Handle the request as usual (a PATCH takes effect), then destroy the connection instead of answering. */
+  | 'lost_answer'
   /** HTTP 200 with a truncated JSON body. */
   | 'malformed_json'
   /** GraphQL {data: null, errors: [...]} (HTTP 200 unless `status`). */
@@ -118,6 +120,7 @@ const KINDS: readonly FaultKind[] = [
   'http_error',
   'timeout',
   'connection_reset',
+  'lost_answer',
   'malformed_json',
   'graphql_error',
   'partial',

@@ -6,6 +6,8 @@
 //   { kind: 'timeout', afterMs: 5000, forMs: 10000 }                     from now + 5 s, for 10 s
 //   { kind: 'http_5xx', every: 3, match: { graphql: false } }           every 3rd REST call (3rd, 6th, …)
 //   { kind: 'http_5xx', probability: 0.3, match: { graphql: false } }   30 % of REST calls, seeded (option `seed`)
+//   { kind: 'lost_answer', match: { method: 'PATCH' } }                  the next PATCH is applied, then its answer is
+//                                                                        lost (connection destroyed; log: answerLost)
 // GraphQL faults answer in GraphQL shape ({data: null, errors: [...]}, 429s with "rate limiter budget depleted");
 // partial / empty only count a hit when they actually degraded a 200 answer. See faults.ts for the rules.
 export { startCloudflareSimulator, type CloudflareSimulator, type CloudflareSimulatorOptions } from './server';

@@ -98,6 +98,8 @@ export interface RestContext {
   accountId: string;
   clock: () => number;
   email: string;
+  /** A lost_answer fault will drop this answer: marked in the PATCH log. */
+  answerLost?: boolean;
 }
 
 /** The REST part after auth and faults: answers the request and logs PATCHes. */
@@ -119,6 +121,7 @@ export function handleRest(route: RouteMatch, rawBody: string, ctx: RestContext)
       advertised,
       outcome,
       httpStatus: status,
+      ...(ctx.answerLost ? { answerLost: true as const } : {}),
     });
   };
   if (accountId !== ctx.accountId) {

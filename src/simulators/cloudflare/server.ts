@@ -141,7 +141,14 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
     const route = matchRoute(method, pathname);
     baseStats.count(route.name);
     const isGraphql = route.name === 'graphql';
+    const fault = faults.take({ method, path: pathname, graphql: isGraphql });
+    const answerLost = fault?.kind === 'lost_answer';
     const reply = (r: SimResponse): void => {
+      if (answerLost) {
+        // The request took effect; only its answer is lost, as when a connection breaks after the server acted.
+        if (isGraphql) graphqlLog.note(clock(), raw, null);
+        return void req.socket.destroy();
+      }
       if (isGraphql) graphqlLog.note(clock(), raw, r);
       send(res, r);
     };
@@ -151,10 +158,18 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
       const cidr = state.get(bgpPrefixId)?.cidr ?? null;
       const body = parsePatchBody(raw);
       const advertised = typeof body === 'string' ? null : (body.advertised ?? null);
-      state.log({ atMs: clock(), parentPrefixId, bgpPrefixId, cidr, advertised, outcome, httpStatus });
+      state.log({
+        atMs: clock(),
+        parentPrefixId,
+        bgpPrefixId,
+        cidr,
+        advertised,
+        outcome,
+        httpStatus,
+        ...(answerLost ? { answerLost: true as const } : {}),
+      });
     };
 
-    const fault = faults.take({ method, path: pathname, graphql: isGraphql });
     // A partial / empty fault only counts once it has degraded a good answer (below).
     if (fault && !DEGRADING_KINDS.includes(fault.kind)) baseStats.note('faulted');
     if (fault?.kind === 'timeout' || fault?.kind === 'connection_reset') {
@@ -207,7 +222,7 @@ export async function startCloudflareSimulator(opts: CloudflareSimulatorOptions 
       }
       result = await endpoint.run(body);
     } else {
-      result = handleRest(route, raw, { state, accountId, clock, email: credentials.email });
+      result = handleRest(route, raw, { state, accountId, clock, email: credentials.email, answerLost });
     }
     if (fault && DEGRADING_KINDS.includes(fault.kind) && result.status === 200) {
       faults.commit(fault.id);

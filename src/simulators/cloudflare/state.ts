@@ -48,6 +48,8 @@ export interface PatchLogEntry {
   advertised: boolean | null;
   outcome: PatchOutcome;
   httpStatus: number;
+  /** lost_answer fault: the outcome stands, but the client never got the answer (httpStatus is what it would have had). */
+  answerLost?: true;
 }
 
 /** A PATCH body after validation. */
