@@ -1,6 +1,6 @@
 // Activities that read and change advertisement state at Cloudflare; each is safe to retry.
 import { ApplicationFailure } from '@temporalio/common';
-import { Context, log } from '@temporalio/activity';
+import { Context, log, type Info } from '@temporalio/activity';
 import type { LivePrefixState, PrefixIdentity, ProtectionPolicy } from '../domain/types';
 import { ErrorType } from '../errors';
 import type { BgpPrefix, CloudflareRestApi } from '../integrations/cloudflare/types';
@@ -41,11 +41,23 @@ export interface ProtectionSettings {
 }
 
 export interface ChangeResult {
-  /** False when Cloudflare already had the requested state (a retried or duplicate request), or in shadow mode. */
+  /**
+   * False when Cloudflare already had the requested state before this activity (a duplicate request), or in shadow
+   * mode; true when a retry finds the change made by an earlier attempt whose answer was lost.
+   */
   changed: boolean;
   /** Shadow mode: the change was decided but not made. */
   shadow: boolean;
   live: LivePrefixState;
+}
+
+/** The running activity's info; undefined when called outside an activity (the factory's functions in a unit test). */
+function currentActivityInfo(): Info | undefined {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createCloudflareActivities(deps: CloudflareActivityDeps) {
@@ -64,6 +76,17 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
     onDemandEnabled: bgp.onDemand?.onDemandEnabled ?? false,
     observedAtMs: now(),
   });
+
+  /**
+   * A retry that finds the wanted state, changed at Cloudflare since this activity was first scheduled: the change is
+   * the earlier attempt's PATCH whose answer was lost (worker killed, connection reset), not someone else's.
+   */
+  function appliedByEarlierAttempt(current: LivePrefixState): boolean {
+    const info = currentActivityInfo();
+    if (!info || info.attempt <= 1 || current.advertisedModifiedAtMs === null) return false;
+    // Assumes Cloudflare's clock and the Temporal server's agree closer than the time from scheduling to the PATCH.
+    return current.advertisedModifiedAtMs >= info.scheduledTimestampMs;
+  }
 
   async function setAdvertised(cidr: string, advertised: boolean): Promise<ChangeResult> {
     const p = lookup(cidr);
@@ -84,7 +107,13 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
         );
       }
       if (current.advertised === advertised) {
-        log.info(`${cidr} is already ${advertised ? 'advertised' : 'withdrawn'}; nothing to change`, { cidr });
+        const state = advertised ? 'advertised' : 'withdrawn';
+        // Shadow mode never PATCHes, so no earlier attempt of it can have made the change.
+        if (!p.shadow && appliedByEarlierAttempt(current)) {
+          log.info(`${cidr} ${state}: applied by an earlier attempt whose answer was lost`, { cidr });
+          return { changed: true, shadow: false, live: current };
+        }
+        log.info(`${cidr} is already ${state}; nothing to change`, { cidr });
         return { changed: false, shadow: p.shadow, live: current };
       }
       if (p.shadow) {
