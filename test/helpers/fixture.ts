@@ -30,6 +30,16 @@ export interface TestPrefix {
   advertisedModifiedAtMs?: number;
 }
 
+/** An advertised prefix under parent 'p' unless `more` says otherwise. */
+export function testPrefix(
+  cidr: string,
+  description: string,
+  bgpPrefixId: string,
+  more: Partial<TestPrefix> = {},
+): TestPrefix {
+  return { cidr, description, parentPrefixId: 'p', bgpPrefixId, advertised: true, ...more };
+}
+
 export interface Fixture {
   dir: string;
   cf: CloudflareSimulator;

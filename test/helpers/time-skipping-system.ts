@@ -19,7 +19,7 @@ export interface TimeSkippingSystem {
   stop(): Promise<void>;
 }
 
-export async function startTimeSkippingSystem(opts: {
+export interface TimeSkippingOptions {
   taskQueue: string;
   prefixes: TestPrefix[];
   /** Each prefix's advertisement happened this long before the start (default 2 h: no 15-minute rule in the way). */
@@ -33,7 +33,35 @@ export async function startTimeSkippingSystem(opts: {
    * see time-skipped durations (e.g. a cooldown spent without measuring).
    */
   simClockFollowsActivities?: boolean;
-}): Promise<TimeSkippingSystem> {
+}
+
+/**
+ * One system for the enclosing suite (a describe): started in its `before`, stopped in its `after` once the workflows
+ * named in `terminateAtEnd` are terminated (those already closed are passed over). The getter serves hooks and tests.
+ */
+export function useTimeSkippingSystem(
+  opts: TimeSkippingOptions & { terminateAtEnd?: readonly string[] },
+): () => TimeSkippingSystem {
+  let sys: TimeSkippingSystem | undefined;
+  before(async () => {
+    sys = await startTimeSkippingSystem(opts);
+  });
+  after(async () => {
+    if (!sys) return;
+    for (const id of opts.terminateAtEnd ?? [])
+      await sys.env.client.workflow
+        .getHandle(id)
+        .terminate('test done')
+        .catch(() => undefined);
+    await sys.stop();
+  });
+  return () => {
+    if (!sys) throw new Error('the time-skipping system runs only inside the suite (its hooks and tests)');
+    return sys;
+  };
+}
+
+export async function startTimeSkippingSystem(opts: TimeSkippingOptions): Promise<TimeSkippingSystem> {
   quietTemporalRuntime();
   const env = await createTimeSkippingEnv();
   const startMs = await env.currentTimeMs();
