@@ -2,37 +2,21 @@
 // with the peak of an earlier attack, the withdraw lands on time and its message shows that peak, with the prefix,
 // description, calm duration, event ID and time.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { formatCount, formatMbps, formatTimestamp } from '../../src/notifications/templates';
-import { protectionWorkflowId } from '../../src/workflows/ids';
-import { statusQuery } from '../../src/workflows/messages';
-import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { ProtectionStatus } from '../../src/workflows/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix } from '../helpers/fixture';
+import { advanceMinutesUntil, startProtection, withdrawn } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
-const P: TestPrefix = {
-  cidr: '203.0.113.0/24',
-  description: 'Hosting <edge> & co',
-  parentPrefixId: 'pc',
-  bgpPrefixId: 'bc',
-  advertised: true,
-};
+const P = testPrefix('203.0.113.0/24', 'Hosting <edge> & co', 'bc', { parentPrefixId: 'pc' });
 
 describe('continue-as-new carries the calm timer and the peak (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'continue-as-new', prefixes: [P] });
-  });
-  after(async () => {
-    await sys?.stop();
-  });
+  const sys = useTimeSkippingSystem({ taskQueue: 'continue-as-new', prefixes: [P] });
 
   it('a new run every few cycles: the withdraw is on time and its message shows the earlier attack', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const now = await env.currentTimeMs();
     fx.cf.traffic.addFlow({
       destination: P.cidr,
@@ -44,17 +28,9 @@ describe('continue-as-new carries the calm timer and the peak (time-skipping ser
       outcome: 'drop',
       mitigationSystem: 'flowtrackd',
     });
-    const handle = await env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(P.cidr),
-      taskQueue: sys.taskQueue,
-      // A few cycles per run: many continue-as-new during the calm period.
-      args: [{ cidr: P.cidr, maxHistoryEvents: 40 }],
-    });
-    const seen: ProtectionStatus[] = [];
-    for (let i = 0; i < 30 && !seen.at(-1)?.lastWithdraw; i++) {
-      await env.sleep(MIN);
-      seen.push(await handle.query(statusQuery));
-    }
+    // A few cycles per run: many continue-as-new during the calm period.
+    const handle = await startProtection(sys(), P, { maxHistoryEvents: 40 });
+    const seen = await advanceMinutesUntil(sys(), handle, withdrawn, 30);
     const done = seen.at(-1)!;
     assert.ok(done.lastWithdraw, 'withdrawn');
     const calm = seen.filter((s) => !s.underAttack && s.calmSinceMs !== null && s.lastWithdraw === null);
@@ -97,15 +73,12 @@ describe('continue-as-new carries the calm timer and the peak (time-skipping ser
     assert.ok(text.includes(`Attack first seen: ${formatTimestamp(peak.firstAttackAtMs)}`), text);
     assert.ok(text.includes(`Timestamp: ${formatTimestamp(withdrawnAt)}`), text);
 
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      const event = db
-        .prepare('SELECT packets_per_second AS pps, megabits_per_second AS mbps FROM attack_events WHERE prefix = ?')
-        .get(P.cidr) as { pps: string; mbps: string };
-      assert.equal(Number(event.pps), Math.round(peak.pps! * 100) / 100, 'packets_per_second filled from the peak');
-      assert.equal(Number(event.mbps), Math.round(peak.mbps * 100) / 100);
-    } finally {
-      db.close();
-    }
+    const [event] = readRows<{ pps: string; mbps: string }>(
+      fx.databasePath,
+      'SELECT packets_per_second AS pps, megabits_per_second AS mbps FROM attack_events WHERE prefix = ?',
+      P.cidr,
+    );
+    assert.equal(Number(event!.pps), Math.round(peak.pps! * 100) / 100, 'packets_per_second filled from the peak');
+    assert.equal(Number(event!.mbps), Math.round(peak.mbps * 100) / 100);
   });
 });

@@ -2,78 +2,34 @@
 // withdraw; an undelivered message travels to the next run and goes out once Telegram recovers, exactly once; one
 // that fails for its whole retry budget is recorded failed, and later messages still go out.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
-import { protectionWorkflowId } from '../../src/workflows/ids';
-import { statusQuery } from '../../src/workflows/messages';
-import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { ProtectionStatus } from '../../src/workflows/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix } from '../helpers/fixture';
+import { advanceMinutes, advanceMinutesUntil, startProtection, withdrawn } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
-const L: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'Locked',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'l',
-  advertised: true,
-  locked: true,
-};
-const W: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'Auto',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'w',
-  advertised: true,
-};
-const K: TestPrefix = {
-  cidr: '203.0.113.0/24',
-  description: 'Later',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'k',
-  advertised: true,
-  configLocked: true,
-};
+const L = testPrefix('192.0.2.0/24', 'Locked', 'l', { locked: true });
+const W = testPrefix('198.51.100.0/24', 'Auto', 'w');
+const K = testPrefix('203.0.113.0/24', 'Later', 'k', { configLocked: true });
 
 describe('a failing Telegram (time-skipping server)', function () {
   this.timeout(240_000);
-  let sys: TimeSkippingSystem;
+  const sys = useTimeSkippingSystem({ taskQueue: 'failing-telegram', prefixes: [L, W, K] });
+  afterEach(() => sys().fx.tg.faults.clear());
 
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'failing-telegram', prefixes: [L, W, K] });
-  });
-  after(async () => {
-    await sys?.stop();
-  });
-  afterEach(() => sys.fx.tg.faults.clear());
-
-  const notificationRows = (prefix: string): Array<{ key: string; kind: string; state: string; attempts: number }> => {
-    const db = new Database(sys.fx.databasePath, { readonly: true });
-    try {
-      return db
-        .prepare('SELECT key, kind, state, attempts FROM notification_log WHERE prefix = ? ORDER BY key')
-        .all(prefix) as Array<{ key: string; kind: string; state: string; attempts: number }>;
-    } finally {
-      db.close();
-    }
-  };
-  const start = (p: TestPrefix, maxHistoryEvents?: number) =>
-    sys.env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(p.cidr),
-      taskQueue: sys.taskQueue,
-      args: [{ cidr: p.cidr, ...(maxHistoryEvents ? { maxHistoryEvents } : {}) }],
-    });
+  const notificationRows = (prefix: string) =>
+    readRows<{ key: string; kind: string; state: string; attempts: number }>(
+      sys().fx.databasePath,
+      'SELECT key, kind, state, attempts FROM notification_log WHERE prefix = ? ORDER BY key',
+      prefix,
+    );
 
   it('an undelivered message crosses continue-as-new without delaying cycles and is sent once after recovery', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     fx.tg.faults.add({ kind: 'http_5xx', count: Infinity });
     // A run every ~5 cycles; the locked notice is due after 15 calm minutes.
-    const handle = await start(L, 60);
-    const seen: ProtectionStatus[] = [];
-    for (let i = 0; i < 22; i++) {
-      await env.sleep(MIN);
-      seen.push(await handle.query(statusQuery));
-    }
+    const handle = await startProtection(sys(), L, { maxHistoryEvents: 60 });
+    const seen = await advanceMinutes(sys(), handle, 22);
     const noticeAt = seen.findIndex((s) => s.lastDecisions.includes('withdraw_blocked:locked'));
     assert.ok(noticeAt >= 0, 'the locked notice was due');
     const afterNotice = seen.slice(noticeAt);
@@ -99,14 +55,10 @@ describe('a failing Telegram (time-skipping server)', function () {
   });
 
   it('failing through an auto-withdraw: the withdraw lands on time, the message ends failed, later ones go out', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     fx.tg.faults.add({ kind: 'http_5xx', count: Infinity });
-    const handle = await start(W);
-    const seen: ProtectionStatus[] = [];
-    for (let i = 0; i < 18 && !seen.at(-1)?.lastWithdraw; i++) {
-      await env.sleep(MIN);
-      seen.push(await handle.query(statusQuery));
-    }
+    const handle = await startProtection(sys(), W);
+    const seen = await advanceMinutesUntil(sys(), handle, withdrawn, 18);
     const done = seen.at(-1)!;
     assert.ok(done.lastWithdraw, 'withdrawn although Telegram fails');
     const calmSince = seen.find((s) => s.calmSinceMs !== null)!.calmSinceMs!;
@@ -121,17 +73,12 @@ describe('a failing Telegram (time-skipping server)', function () {
     assert.equal(row?.state, 'failed', JSON.stringify(notificationRows(W.cidr)));
     assert.ok(row.attempts >= 3, `${row.attempts} attempts`);
     assert.equal(fx.tg.messages.filter((m) => m.plainText.includes(W.cidr)).length, 0);
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      const history = db.prepare('SELECT status FROM withdrawal_history WHERE prefix = ?').all(W.cidr);
-      assert.deepEqual(history, [{ status: 'success' }], 'the withdraw is recorded whatever Telegram did');
-    } finally {
-      db.close();
-    }
+    const history = readRows(fx.databasePath, 'SELECT status FROM withdrawal_history WHERE prefix = ?', W.cidr);
+    assert.deepEqual(history, [{ status: 'success' }], 'the withdraw is recorded whatever Telegram did');
 
     // Telegram is back: the next message (another prefix's locked notice) is not held up by the failed one.
     fx.tg.faults.clear();
-    const later = await start(K);
+    const later = await startProtection(sys(), K);
     await env.sleep(17 * MIN);
     assert.equal(fx.tg.messages.filter((m) => m.plainText.includes(K.cidr)).length, 1);
     assert.equal(fx.tg.messages.filter((m) => m.plainText.includes(W.cidr)).length, 0, 'a failed message stays failed');

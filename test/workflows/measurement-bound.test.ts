@@ -2,39 +2,18 @@
 // interval, so a 429 with a long Retry-After (or the GraphQL budget's 5 minutes) is unknown for one cycle, never a
 // stalled cycle, and the telemetry-lost alert comes on time.
 import assert from 'node:assert/strict';
-import { protectionWorkflowId } from '../../src/workflows/ids';
 import { statusQuery } from '../../src/workflows/messages';
-import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { ProtectionStatus } from '../../src/workflows/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { advanceMinutes, startProtection } from '../helpers/protection-steps';
+import { useTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
-const R: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'Rate limited',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'r',
-  advertised: true,
-};
-const G: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'Budget',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'g',
-  advertised: true,
-};
+const R = testPrefix('192.0.2.0/24', 'Rate limited', 'r');
+const G = testPrefix('198.51.100.0/24', 'Budget', 'g');
 
 describe('measurement bounded by the check interval (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'measurement-bound', prefixes: [R, G] });
-  });
-  after(async () => {
-    await sys?.stop();
-  });
+  const sys = useTimeSkippingSystem({ taskQueue: 'measurement-bound', prefixes: [R, G] });
 
   const cases: Array<[string, TestPrefix, Parameters<TimeSkippingSystem['fx']['cf']['faults']['add']>[0]]> = [
     [
@@ -56,21 +35,13 @@ describe('measurement bounded by the check interval (time-skipping server)', fun
   ];
   for (const [what, p, fault] of cases)
     it(`${what}: one cycle a minute, each unknown, and the telemetry-lost alert on time`, async () => {
-      const { env, fx } = sys;
-      const handle = await env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-        workflowId: protectionWorkflowId(p.cidr),
-        taskQueue: sys.taskQueue,
-        args: [{ cidr: p.cidr }],
-      });
+      const { env, fx } = sys();
+      const handle = await startProtection(sys(), p);
       await env.sleep(2 * MIN);
       const before = await handle.query(statusQuery);
       assert.equal(before.telemetry, 'ok');
       const faultId = fx.cf.faults.add(fault);
-      const seen: ProtectionStatus[] = [];
-      for (let i = 0; i < 10; i++) {
-        await env.sleep(MIN);
-        seen.push(await handle.query(statusQuery));
-      }
+      const seen = await advanceMinutes(sys(), handle, 10);
       fx.cf.faults.remove(faultId);
       const last = seen.at(-1)!;
       // 10 minutes of workflow time: 10 cycles (one may straddle the boundary), not two or three.

@@ -5,50 +5,25 @@ import { ensureSupervisor } from '../../src/runtime/temporal';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { supervisorStatusQuery } from '../../src/workflows/messages';
 import type { ProtectionOutcome } from '../../src/workflows/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix } from '../helpers/fixture';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
-const LISTED: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'listed',
-  parentPrefixId: 'pm',
-  bgpPrefixId: 'm1',
-  advertised: true,
-};
-const MISSING: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'wrong id <in mapping>',
-  parentPrefixId: 'pm',
-  bgpPrefixId: 'm2',
-  advertised: true,
-};
+const LISTED = testPrefix('192.0.2.0/24', 'listed', 'm1', { parentPrefixId: 'pm' });
+const MISSING = testPrefix('198.51.100.0/24', 'wrong id <in mapping>', 'm2', { parentPrefixId: 'pm' });
 
-const DISABLED: TestPrefix = {
-  cidr: '203.0.113.0/24',
-  description: 'on-demand switched off',
-  parentPrefixId: 'pd',
-  bgpPrefixId: 'd1',
-  advertised: true,
-};
+const DISABLED = testPrefix('203.0.113.0/24', 'on-demand switched off', 'd1', { parentPrefixId: 'pd' });
 
 describe('supervisor: a configured prefix Cloudflare does not list (time-skipping server)', function () {
   this.timeout(120_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'supervisor-missing', prefixes: [LISTED, MISSING, DISABLED] });
-  });
-  after(async () => {
-    await sys.env.client.workflow
-      .getHandle(SUPERVISOR_WORKFLOW_ID)
-      .terminate('test done')
-      .catch(() => undefined);
-    await sys?.stop();
+  const sys = useTimeSkippingSystem({
+    taskQueue: 'supervisor-missing',
+    prefixes: [LISTED, MISSING, DISABLED],
+    terminateAtEnd: [SUPERVISOR_WORKFLOW_ID],
   });
 
   it('reports it as missing, alerts once per stretch, and protects it once it is listed again', async () => {
-    const { env, fx } = sys;
+    const { env, fx, taskQueue } = sys();
     // The parent's list shows only its first BGP prefix: the mapping's bgp_prefix_id for the second matches nothing.
     const fault = fx.cf.faults.add({
       kind: 'partial',
@@ -56,7 +31,7 @@ describe('supervisor: a configured prefix Cloudflare does not list (time-skippin
       match: { method: 'GET', path: /\/prefixes\/pm\/bgp\/prefixes\/?$/ },
       count: Infinity,
     });
-    await ensureSupervisor(env.client, sys.taskQueue);
+    await ensureSupervisor(env.client, taskQueue);
     await env.sleep(6 * MIN);
     const sup = env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID);
     const during = await sup.query(supervisorStatusQuery);
@@ -78,7 +53,7 @@ describe('supervisor: a configured prefix Cloudflare does not list (time-skippin
   });
 
   it('on-demand switched off under a running protection: it ends at once, cleanly and said, without a PATCH', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const handle = env.client.workflow.getHandle(protectionWorkflowId(DISABLED.cidr));
     assert.equal((await handle.describe()).status.name, 'RUNNING');
     fx.cf.state.set(DISABLED.bgpPrefixId, { onDemandEnabled: false });

@@ -1,12 +1,11 @@
 // The supervisor on the time-skipping server: one protection per advertised prefix, one list call per parent
 // prefix per cycle, and one shared GraphQL query per cycle however many prefixes are protected.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSupervisor } from '../../src/runtime/temporal';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
-import type { Fixture, TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import type { TestPrefix } from '../helpers/fixture';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'supervisor-test';
@@ -27,24 +26,14 @@ const IDLE: TestPrefix = {
 
 describe('ProtectionSupervisor (time-skipping server, 60 s cycles)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-  let env: TestWorkflowEnvironment;
-  let fx: Fixture;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({
-      taskQueue: TASK_QUEUE,
-      prefixes: [...ADVERTISED, IDLE],
-      advertisedAgoMs: 3_600_000,
-    });
-    ({ env, fx } = sys);
-  });
-
-  after(async () => {
-    await sys?.stop();
+  const sys = useTimeSkippingSystem({
+    taskQueue: TASK_QUEUE,
+    prefixes: [...ADVERTISED, IDLE],
+    advertisedAgoMs: 3_600_000,
   });
 
   it('protects every advertised prefix with one list call per parent and one GraphQL query per cycle', async () => {
+    const { env, fx } = sys();
     await ensureSupervisor(env.client, TASK_QUEUE);
     await env.sleep(10 * MIN);
     const sup = await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).query(supervisorStatusQuery);
@@ -63,6 +52,7 @@ describe('ProtectionSupervisor (time-skipping server, 60 s cycles)', function ()
   });
 
   it('withdraws each calm prefix exactly once when its calm period ends', async () => {
+    const { env, fx } = sys();
     await env.sleep(8 * MIN);
     for (const p of ADVERTISED) {
       const patches = fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);

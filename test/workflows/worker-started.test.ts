@@ -1,31 +1,18 @@
 // The worker's start-up message goes through DeliverNotification (time-skipping server): retried like any
 // notification, started once per worker start, and its fate (sent or failed) recorded in notification_log.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { announceWorkerStart, workerStartedKey } from '../../src/notifications/announce';
 import type { Notification } from '../../src/notifications/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix } from '../helpers/fixture';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
-const P: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'any',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'b',
-  advertised: false,
-};
+const P = testPrefix('192.0.2.0/24', 'any', 'b', { advertised: false });
 
 describe('worker start-up message (time-skipping server)', function () {
   this.timeout(120_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'worker-started', prefixes: [P] });
-  });
-  after(async () => {
-    await sys?.stop();
-  });
-  afterEach(() => sys.fx.tg.faults.clear());
+  const sys = useTimeSkippingSystem({ taskQueue: 'worker-started', prefixes: [P] });
+  afterEach(() => sys().fx.tg.faults.clear());
 
   const started = async (): Promise<Extract<Notification, { kind: 'worker_started' }>> => ({
     kind: 'worker_started',
@@ -34,42 +21,39 @@ describe('worker start-up message (time-skipping server)', function () {
     checkIntervalMs: 60_000,
     prefixCount: 1,
     shadow: false,
-    atMs: await sys.env.currentTimeMs(),
+    atMs: await sys().env.currentTimeMs(),
   });
-  const logRow = (key: string) => {
-    const db = new Database(sys.fx.databasePath, { readonly: true });
-    try {
-      return db.prepare('SELECT state, attempts, last_error FROM notification_log WHERE key = ?').get(key) as
-        { state: string; attempts: number; last_error: string | null } | undefined;
-    } finally {
-      db.close();
-    }
-  };
-  const startupMessages = () => sys.fx.tg.messages.filter((m) => /AUTO-WITHDRAW WORKER STARTED/.test(m.plainText));
+  const logRow = (key: string) =>
+    readRows<{ state: string; attempts: number; last_error: string | null }>(
+      sys().fx.databasePath,
+      'SELECT state, attempts, last_error FROM notification_log WHERE key = ?',
+      key,
+    )[0];
+  const startupMessages = () => sys().fx.tg.messages.filter((m) => /AUTO-WITHDRAW WORKER STARTED/.test(m.plainText));
 
   it('a flaky Telegram: retried (flood control honoured) and sent once; starting it again sends nothing more', async () => {
-    const { env, fx } = sys;
+    const { env, fx, taskQueue } = sys();
     fx.tg.faults.add({ kind: 'http_5xx', count: 1 });
     fx.tg.faults.add({ kind: 'http_429', retryAfterSec: 20, count: 1 });
     const n = await started();
-    const handle = await announceWorkerStart(env.client, sys.taskQueue, 'host-a', n);
+    const handle = await announceWorkerStart(env.client, taskQueue, 'host-a', n);
     assert.deepEqual(await handle.result(), { state: 'sent' });
     assert.equal(startupMessages().length, 1);
     const row = logRow(workerStartedKey('host-a', n.atMs))!;
     assert.equal(row.state, 'sent');
     assert.equal(row.attempts, 3, 'two failed attempts, then the delivery');
 
-    const again = await announceWorkerStart(env.client, sys.taskQueue, 'host-a', n);
+    const again = await announceWorkerStart(env.client, taskQueue, 'host-a', n);
     assert.deepEqual(await again.result(), { state: 'already_sent' });
     assert.equal(startupMessages().length, 1, 'one message per worker start');
   });
 
   it('a Telegram that refuses for good: the failure is recorded, not left pending', async () => {
-    const { env, fx } = sys;
+    const { env, fx, taskQueue } = sys();
     fx.tg.faults.add({ kind: 'forbidden', count: Infinity });
     const n = await started();
     const before = startupMessages().length;
-    const result = await (await announceWorkerStart(env.client, sys.taskQueue, 'host-b', n)).result();
+    const result = await (await announceWorkerStart(env.client, taskQueue, 'host-b', n)).result();
     assert.equal(result.state, 'failed');
     assert.match(result.error ?? '', /TelegramForbiddenError/);
     const row = logRow(workerStartedKey('host-b', n.atMs))!;
