@@ -1,23 +1,17 @@
 // Safety rule 1 holds for manual withdraws too (time-skipping server, 60 s / 15 min): never under attack, never
 // with unknown traffic, no override. A workflow started by the update itself (no reading yet) measures first.
 import assert from 'node:assert/strict';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import { OPERATOR_REFUSED, statusQuery, withdrawUpdate } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const OPERATOR = { actor: 'bob@noc2', reason: 'customer asked' };
-const prefix = (n: number, description: string): TestPrefix => ({
-  cidr: `198.51.${110 + n}.0/24`,
-  description,
-  parentPrefixId: 'p',
-  bgpPrefixId: `mw${n}`,
-  advertised: true,
-});
+const prefix = (n: number, description: string) => testPrefix(`198.51.${110 + n}.0/24`, description, `mw${n}`);
 const CALM_START = prefix(1, 'update-with-start, calm');
 const ATTACK_START = prefix(2, 'update-with-start, under attack');
 const DARK_START = prefix(3, 'update-with-start, analytics failing');
@@ -27,43 +21,51 @@ const ALL = [CALM_START, ATTACK_START, DARK_START, ATTACKED, DARK];
 
 describe('manual withdraw never under attack or with unknown traffic (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'manual-withdraw-safety', prefixes: ALL });
-  });
-  after(async () => {
-    for (const p of ALL)
-      await sys.env.client.workflow
-        .getHandle(protectionWorkflowId(p.cidr))
-        .terminate('test done')
-        .catch(() => undefined);
-    await sys?.stop();
+  const sys = useTimeSkippingSystem({
+    taskQueue: 'manual-withdraw-safety',
+    prefixes: ALL,
+    terminateAtEnd: ALL.map((p) => protectionWorkflowId(p.cidr)),
   });
 
-  const patchesOf = (p: TestPrefix) => sys.fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) =>
+    sys()
+      .fx.cf.stats.patches()
+      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
   const handleOf = (p: TestPrefix) =>
-    sys.env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+  const refusal = (withdraw: Promise<unknown>) => refusedUpdate(withdraw, OPERATOR_REFUSED);
 
-  async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
-    const err = await p.then(
-      () => assert.fail('expected the withdraw to be refused'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
-    assert.ok(err.cause instanceof ApplicationFailure);
-    assert.equal(err.cause.type, OPERATOR_REFUSED);
-    return err.cause;
+  /** A dropped attack on the prefix that began ten minutes ago and goes on. */
+  async function underAttack(p: TestPrefix): Promise<void> {
+    const now = await sys().env.currentTimeMs();
+    sys().fx.cf.traffic.addFlow({
+      destination: p.cidr,
+      startMs: now - 10 * MIN,
+      packetsPerSecond: 70_000,
+      bitsPerSecond: 600e6,
+      outcome: 'drop',
+    });
+  }
+
+  /** Runs `body` while every analytics query fails; the fault goes when it ends. */
+  async function whileAnalyticsFail(body: () => Promise<void>): Promise<void> {
+    const fault = sys().fx.cf.faults.add({ kind: 'graphql_error', match: { graphql: true }, count: Infinity });
+    try {
+      await body();
+    } finally {
+      sys().fx.cf.faults.remove(fault);
+    }
   }
 
   /** What `mtctl withdraw` does when no workflow runs: update-with-start, no reading taken yet. */
   async function withdrawWithStart(p: TestPrefix) {
-    const now = await sys.env.currentTimeMs();
-    return sys.env.client.workflow.executeUpdateWithStart(withdrawUpdate, {
+    const { env, taskQueue } = sys();
+    const now = await env.currentTimeMs();
+    return env.client.workflow.executeUpdateWithStart(withdrawUpdate, {
       args: [OPERATOR],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof PrefixProtection>('PrefixProtection', {
         workflowId: protectionWorkflowId(p.cidr),
-        taskQueue: sys.taskQueue,
+        taskQueue,
         args: [
           {
             cidr: p.cidr,
@@ -90,20 +92,13 @@ describe('manual withdraw never under attack or with unknown traffic (time-skipp
       patchesOf(CALM_START).map((x) => [x.advertised, x.outcome]),
       [[false, 'changed']],
     );
-    const graphql = sys.fx.cf.stats.requests('graphql');
+    const graphql = sys().fx.cf.stats.requests('graphql');
     assert.ok(graphql >= 1, 'the handler measured before withdrawing');
     assert.equal((await handleOf(CALM_START).query(statusQuery)).phase, 'cooldown');
   });
 
   it('update-with-start under attack: the fresh reading shows it, refused, nothing changed', async () => {
-    const now = await sys.env.currentTimeMs();
-    sys.fx.cf.traffic.addFlow({
-      destination: ATTACK_START.cidr,
-      startMs: now - 10 * MIN,
-      packetsPerSecond: 70_000,
-      bitsPerSecond: 600e6,
-      outcome: 'drop',
-    });
+    await underAttack(ATTACK_START);
     const refused = await refusal(withdrawWithStart(ATTACK_START));
     assert.match(refused.message, /198\.51\.112\.0\/24 is under attack \(a fresh reading: \d+ packets/);
     assert.match(refused.message, /never withdrawn during an attack/);
@@ -114,32 +109,18 @@ describe('manual withdraw never under attack or with unknown traffic (time-skipp
 
   it('update-with-start while the analytics fail: traffic unknown, refused, nothing changed', async () => {
     // The handler's reading makes two attempts; both fail.
-    const fault = sys.fx.cf.faults.add({ kind: 'graphql_error', match: { graphql: true }, count: Infinity });
-    try {
+    await whileAnalyticsFail(async () => {
       const refused = await refusal(withdrawWithStart(DARK_START));
       assert.match(refused.message, /traffic of 198\.51\.113\.0\/24 is unknown right now \(a fresh reading: api_error/);
       assert.deepEqual(patchesOf(DARK_START), []);
-    } finally {
-      sys.fx.cf.faults.remove(fault);
-    }
+    });
     await handleOf(DARK_START).terminate('next case');
   });
 
   it('a protected prefix under attack: the validator refuses, nothing reaches the history', async () => {
-    const now = await sys.env.currentTimeMs();
-    sys.fx.cf.traffic.addFlow({
-      destination: ATTACKED.cidr,
-      startMs: now - 10 * MIN,
-      packetsPerSecond: 70_000,
-      bitsPerSecond: 600e6,
-      outcome: 'drop',
-    });
-    const handle = await sys.env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(ATTACKED.cidr),
-      taskQueue: sys.taskQueue,
-      args: [{ cidr: ATTACKED.cidr }],
-    });
-    await sys.env.sleep(2 * MIN);
+    await underAttack(ATTACKED);
+    const handle = await startProtection(sys(), ATTACKED);
+    await sys().env.sleep(2 * MIN);
     assert.equal((await handle.query(statusQuery)).underAttack, true);
     const refused = await refusal(handle.executeUpdate(withdrawUpdate, { args: [OPERATOR] }));
     assert.match(refused.message, /is under attack: it is never withdrawn during an attack/);
@@ -151,21 +132,14 @@ describe('manual withdraw never under attack or with unknown traffic (time-skipp
   });
 
   it('a protected prefix whose latest reading is unknown: refused with the reason', async () => {
-    const handle = await sys.env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(DARK.cidr),
-      taskQueue: sys.taskQueue,
-      args: [{ cidr: DARK.cidr }],
-    });
-    const fault = sys.fx.cf.faults.add({ kind: 'graphql_error', match: { graphql: true }, count: Infinity });
-    try {
-      await sys.env.sleep(2 * MIN);
+    const handle = await startProtection(sys(), DARK);
+    await whileAnalyticsFail(async () => {
+      await sys().env.sleep(2 * MIN);
       const st = await handle.query(statusQuery);
       assert.ok(st.telemetry === 'unknown' || st.telemetry === 'lost', st.telemetry);
       const refused = await refusal(handle.executeUpdate(withdrawUpdate, { args: [OPERATOR] }));
       assert.match(refused.message, /traffic of 198\.51\.115\.0\/24 is unknown right now \(api_error: /);
       assert.deepEqual(patchesOf(DARK), []);
-    } finally {
-      sys.fx.cf.faults.remove(fault);
-    }
+    });
   });
 });

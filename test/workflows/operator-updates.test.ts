@@ -1,10 +1,7 @@
 // Operator updates on PrefixProtection with production durations (60 s cycles, 15 min calm and cooldown) on the
 // time-skipping server: manual withdraw, a queued advertise that fires when the cooldown ends, a hold that expires.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import Database from 'better-sqlite3';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import {
   advertiseUpdate,
@@ -15,85 +12,42 @@ import {
 } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import type { ProtectionStatus } from '../../src/workflows/types';
-import type { Fixture, TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'operator-updates-test';
 const OPERATOR = { actor: 'alice@noc1', reason: 'customer asked' };
 
-const Q: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'Queued',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'q',
-  advertised: true,
-};
-const H: TestPrefix = {
-  cidr: '198.51.101.0/24',
-  description: 'Held',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'h',
-  advertised: true,
-};
-const I: TestPrefix = {
-  cidr: '198.51.102.0/24',
-  description: 'Idle',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'i',
-  advertised: false,
-};
+const Q = testPrefix('198.51.100.0/24', 'Queued', 'q');
+const H = testPrefix('198.51.101.0/24', 'Held', 'h');
+const I = testPrefix('198.51.102.0/24', 'Idle', 'i', { advertised: false });
 
 describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-  let env: TestWorkflowEnvironment;
-  let fx: Fixture;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({
-      taskQueue: TASK_QUEUE,
-      prefixes: [Q, H, I],
-      simClockFollowsActivities: true,
-    });
-    ({ env, fx } = sys);
+  const sys = useTimeSkippingSystem({
+    taskQueue: TASK_QUEUE,
+    prefixes: [Q, H, I],
+    simClockFollowsActivities: true,
   });
 
-  after(async () => {
-    await sys?.stop();
-  });
-
-  const patchesOf = (p: TestPrefix) => fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) =>
+    sys()
+      .fx.cf.stats.patches()
+      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
   const handleOf = (p: TestPrefix) =>
-    env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
   const status = (p: TestPrefix): Promise<ProtectionStatus> => handleOf(p).query(statusQuery);
-  const rows = (sql: string, ...args: unknown[]): Array<Record<string, unknown>> => {
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      return db.prepare(sql).all(...args) as Array<Record<string, unknown>>;
-    } finally {
-      db.close();
-    }
-  };
-  async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
-    const err = await p.then(
-      () => assert.fail('expected the update to be refused'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
-    assert.ok(err.cause instanceof ApplicationFailure);
-    return err.cause;
-  }
+  const rows = (sql: string, ...args: unknown[]) => readRows(sys().fx.databasePath, sql, ...args);
   async function protect(p: TestPrefix): Promise<void> {
-    await env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(p.cidr),
-      taskQueue: TASK_QUEUE,
-      args: [{ cidr: p.cidr }],
-    });
-    await env.sleep(2 * MIN); // measured twice: traffic known
+    await startProtection(sys(), p);
+    await sys().env.sleep(2 * MIN); // measured twice: traffic known
   }
 
   it('manual withdraw, advertise refused inside the cooldown, queued advertise fires when it ends', async () => {
+    const { env, fx } = sys();
     await protect(Q);
     const withdrawn = await handleOf(Q).executeUpdate(withdrawUpdate, { args: [OPERATOR] });
     assert.equal(withdrawn.changed, true);
@@ -111,7 +65,7 @@ describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
     ]);
     assert.equal((await status(Q)).phase, 'cooldown');
 
-    const refused = await refusal(handleOf(Q).executeUpdate(advertiseUpdate, { args: [OPERATOR] }));
+    const refused = await refusedUpdate(handleOf(Q).executeUpdate(advertiseUpdate, { args: [OPERATOR] }));
     assert.equal(refused.type, OPERATOR_REFUSED);
     const at = new Date(withdrawn.cooldownUntilMs).toISOString().slice(11, 19);
     assert.match(refused.message, new RegExp(`advertise available at ${at} UTC, in 1[45]m \\d\\ds`));
@@ -146,6 +100,7 @@ describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
   });
 
   it('a hold blocks auto-withdraw while it lasts and ends by itself', async () => {
+    const { env } = sys();
     await protect(H);
     const { hold } = await handleOf(H).executeUpdate(holdUpdate, { args: [{ ...OPERATOR, forMs: 30 * MIN }] });
     assert.equal(hold.untilMs! - hold.sinceMs, 30 * MIN);
@@ -169,6 +124,7 @@ describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
   });
 
   it('update-with-start: a refused advertise starts an idle workflow that ends by itself; an allowed one protects', async () => {
+    const { env } = sys();
     const start = (whenAllowed: boolean, lastWithdrawAtMs: number | null) =>
       env.client.workflow.executeUpdateWithStart(advertiseUpdate, {
         args: [{ ...OPERATOR, whenAllowed }],
@@ -193,7 +149,7 @@ describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
         }),
       });
     const now = await env.currentTimeMs();
-    const refused = await refusal(start(false, now - 5 * MIN));
+    const refused = await refusedUpdate(start(false, now - 5 * MIN));
     assert.match(refused.message, /advertise available at .* in (10m 00s|9m 59s)/);
     assert.equal((await status(I)).phase, 'idle');
     await env.sleep(3 * MIN);

@@ -1,95 +1,39 @@
 // PrefixProtection on the time-skipping server with the production durations (60 s cycles, 15 min calm),
 // real activities, the loopback Cloudflare and Telegram, and a SQLite file.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import Database from 'better-sqlite3';
-import { protectionWorkflowId } from '../../src/workflows/ids';
 import { statusQuery } from '../../src/workflows/messages';
-import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { ProtectionStatus } from '../../src/workflows/types';
-import type { Fixture, TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { advanceMinutes, startProtection } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'prefix-protection-test';
 
-const A: TestPrefix = {
-  cidr: '185.54.80.0/24',
-  description: 'BGP',
-  parentPrefixId: 'p4',
-  bgpPrefixId: 'b80',
-  advertised: true,
-};
-const B: TestPrefix = {
-  cidr: '185.54.81.0/24',
-  description: 'DMZ',
-  parentPrefixId: 'p4',
-  bgpPrefixId: 'b81',
-  advertised: true,
-};
-const C: TestPrefix = {
-  cidr: '2a02:4460:1::/48',
-  description: 'DMZv6',
-  parentPrefixId: 'p6',
-  bgpPrefixId: 'b6',
-  advertised: true,
-};
-const D: TestPrefix = {
-  cidr: '185.54.82.0/24',
-  description: 'Locked at CF',
-  parentPrefixId: 'p4',
-  bgpPrefixId: 'b82',
-  advertised: true,
-  locked: true,
-};
-const E: TestPrefix = {
-  cidr: '185.54.83.0/24',
-  description: 'Locked <ops>',
-  parentPrefixId: 'p4',
-  bgpPrefixId: 'b83',
-  advertised: true,
-  configLocked: true,
-};
+const A = testPrefix('185.54.80.0/24', 'BGP', 'b80', { parentPrefixId: 'p4' });
+const B = testPrefix('185.54.81.0/24', 'DMZ', 'b81', { parentPrefixId: 'p4' });
+const C = testPrefix('2a02:4460:1::/48', 'DMZv6', 'b6', { parentPrefixId: 'p6' });
+const D = testPrefix('185.54.82.0/24', 'Locked at CF', 'b82', { parentPrefixId: 'p4', locked: true });
+const E = testPrefix('185.54.83.0/24', 'Locked <ops>', 'b83', { parentPrefixId: 'p4', configLocked: true });
 
 describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-  let env: TestWorkflowEnvironment;
-  let fx: Fixture;
+  const sys = useTimeSkippingSystem({ taskQueue: TASK_QUEUE, prefixes: [A, B, C, D, E] });
 
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: TASK_QUEUE, prefixes: [A, B, C, D, E] });
-    ({ env, fx } = sys);
-  });
-
-  after(async () => {
-    await sys?.stop();
-  });
-
-  async function protect(p: TestPrefix): Promise<{ status: () => Promise<ProtectionStatus>; startMs: number }> {
-    const startMs = await env.currentTimeMs();
-    const handle = await env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(p.cidr),
-      taskQueue: TASK_QUEUE,
-      args: [{ cidr: p.cidr }],
-    });
-    return { status: () => handle.query(statusQuery), startMs };
+  /** The prefix's protection, started now; `startMs` is the workflow time just before the start. */
+  async function protect(p: TestPrefix) {
+    const startMs = await sys().env.currentTimeMs();
+    return { handle: await startProtection(sys(), p), startMs };
   }
 
-  /** Advances workflow time minute by minute, recording the status after each step. */
-  async function advance(minutes: number, status: () => Promise<ProtectionStatus>): Promise<ProtectionStatus[]> {
-    const seen: ProtectionStatus[] = [];
-    for (let i = 0; i < minutes; i++) {
-      await env.sleep(MIN);
-      seen.push(await status());
-    }
-    return seen;
-  }
-
-  const patchesOf = (p: TestPrefix) => fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
-  const messagesAbout = (p: TestPrefix) => fx.tg.messages.filter((m) => m.plainText.includes(p.cidr));
+  const patchesOf = (p: TestPrefix) =>
+    sys()
+      .fx.cf.stats.patches()
+      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const messagesAbout = (p: TestPrefix) => sys().fx.tg.messages.filter((m) => m.plainText.includes(p.cidr));
 
   it('withdraws within one interval after 15 calm minutes, records it and notifies once', async () => {
+    const { env, fx } = sys();
     const now = await env.currentTimeMs();
     fx.cf.traffic.addFlow({
       destination: A.cidr,
@@ -101,8 +45,8 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
       outcome: 'drop',
       mitigationSystem: 'dosd',
     });
-    const { status } = await protect(A);
-    const seen = await advance(26, status);
+    const { handle } = await protect(A);
+    const seen = await advanceMinutes(sys(), handle, 26);
 
     const calmSince = seen.find((s) => s.calmSinceMs !== null && !s.underAttack)?.calmSinceMs;
     assert.ok(calmSince, 'the prefix became calm');
@@ -130,28 +74,25 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
       [[false, 'changed']],
     );
 
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      const events = db
-        .prepare("SELECT * FROM attack_events WHERE prefix = ? AND event_type = 'WITHDRAW'")
-        .all(A.cidr) as Array<Record<string, unknown>>;
-      assert.equal(events.length, 1);
-      assert.equal(events[0]!.alert_type, 'autowithdraw_daemon');
-      assert.equal(events[0]!.action_taken, 'withdrawn_auto');
-      const history = db.prepare('SELECT * FROM withdrawal_history WHERE prefix = ?').all(A.cidr) as Array<
-        Record<string, unknown>
-      >;
-      assert.equal(history.length, 1);
-      assert.equal(history[0]!.withdraw_method, 'autowithdraw_daemon');
-      assert.equal(history[0]!.status, 'success');
-      assert.ok(Number(history[0]!.protection_duration_seconds) >= 2 * 3600);
-      const calm = db
-        .prepare('SELECT under_attack, advertised FROM prefix_calm_status WHERE prefix = ?')
-        .get(A.cidr) as Record<string, number>;
-      assert.deepEqual(calm, { under_attack: 0, advertised: 0 });
-    } finally {
-      db.close();
-    }
+    const events = readRows(
+      fx.databasePath,
+      "SELECT * FROM attack_events WHERE prefix = ? AND event_type = 'WITHDRAW'",
+      A.cidr,
+    );
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.alert_type, 'autowithdraw_daemon');
+    assert.equal(events[0]!.action_taken, 'withdrawn_auto');
+    const history = readRows(fx.databasePath, 'SELECT * FROM withdrawal_history WHERE prefix = ?', A.cidr);
+    assert.equal(history.length, 1);
+    assert.equal(history[0]!.withdraw_method, 'autowithdraw_daemon');
+    assert.equal(history[0]!.status, 'success');
+    assert.ok(Number(history[0]!.protection_duration_seconds) >= 2 * 3600);
+    const [calm] = readRows(
+      fx.databasePath,
+      'SELECT under_attack, advertised FROM prefix_calm_status WHERE prefix = ?',
+      A.cidr,
+    );
+    assert.deepEqual(calm, { under_attack: 0, advertised: 0 });
 
     const msgs = messagesAbout(A);
     assert.equal(msgs.length, 1);
@@ -161,9 +102,9 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
   });
 
   it('an attack at calm minute 10 restarts the calm period', async () => {
-    const { status, startMs } = await protect(B);
+    const { handle, startMs } = await protect(B);
     const firstCycle = Math.floor(startMs / MIN) * MIN;
-    fx.cf.traffic.addFlow({
+    sys().fx.cf.traffic.addFlow({
       destination: B.cidr,
       startMs: firstCycle + 10 * MIN,
       endMs: firstCycle + 11 * MIN,
@@ -171,7 +112,7 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
       bitsPerSecond: 900e6,
       outcome: 'drop',
     });
-    const seen = await advance(34, status);
+    const seen = await advanceMinutes(sys(), handle, 34);
 
     const reset = seen.find((s) => s.underAttack);
     assert.ok(reset, 'the attack at calm minute 10 was seen');
@@ -185,10 +126,10 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
   });
 
   it('30 minutes of analytics errors during calm: no withdraw, a telemetry-lost alert, withdraw after recovery', async () => {
-    const { status, startMs } = await protect(C);
+    const { handle, startMs } = await protect(C);
     const firstCycle = Math.floor(startMs / MIN) * MIN;
-    fx.cf.traffic.addDarkPeriod({ fromMs: firstCycle + 5 * MIN, untilMs: firstCycle + 35 * MIN, mode: 'error' });
-    const dark = await advance(34, status);
+    sys().fx.cf.traffic.addDarkPeriod({ fromMs: firstCycle + 5 * MIN, untilMs: firstCycle + 35 * MIN, mode: 'error' });
+    const dark = await advanceMinutes(sys(), handle, 34);
     assert.deepEqual(patchesOf(C), [], 'nothing withdrawn while the analytics were dark');
     assert.ok(dark.some((s) => s.telemetry === 'lost'));
     assert.ok(dark.every((s) => s.lastWithdraw === null && s.phase === 'protecting'));
@@ -197,7 +138,7 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
     const lost = messagesAbout(C).filter((m) => /TRAFFIC DATA LOST/.test(m.plainText));
     assert.equal(lost.length, 1, 'one telemetry-lost alert');
 
-    const after = await advance(16, status);
+    const after = await advanceMinutes(sys(), handle, 16);
     const withdrawnAt = after[after.length - 1]!.lastWithdraw?.atMs;
     assert.ok(withdrawnAt, 'withdrawn once the analytics came back and calm accrued');
     assert.ok(withdrawnAt >= firstCycle + 35 * MIN + (15 * MIN - frozen), 'the dark half hour did not count as calm');
@@ -206,12 +147,12 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
   });
 
   it('never withdraws a locked prefix (locked at Cloudflare or in the mapping file)', async () => {
-    const d = await protect(D);
-    const e = await protect(E);
-    await advance(20, d.status);
+    const d = await startProtection(sys(), D);
+    const e = await startProtection(sys(), E);
+    await advanceMinutes(sys(), d, 20);
     for (const [p, s] of [
-      [D, await d.status()],
-      [E, await e.status()],
+      [D, await d.query(statusQuery)],
+      [E, await e.query(statusQuery)],
     ] as const) {
       assert.equal(s.phase, 'protecting', p.cidr);
       assert.equal(s.locked, true, p.cidr);

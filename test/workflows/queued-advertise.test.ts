@@ -2,9 +2,7 @@
 // fires later, a queued advertise that fails for good is told, and without --when-allowed the worker's own cooldown
 // refuses (never queues) with the exact time.
 import assert from 'node:assert/strict';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import Database from 'better-sqlite3';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { formatUtc } from '../../src/domain/clock-format';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import {
@@ -15,64 +13,37 @@ import {
   withdrawUpdate,
 } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const OPERATOR = { actor: 'carol@noc3', reason: 'back to normal' };
-const STALE: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'stale queue',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'qs',
-  advertised: true,
-};
-const FAILS: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'queue fails',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'qf',
-  advertised: true,
-};
-const EARLY: TestPrefix = {
-  cidr: '203.0.113.0/24',
-  description: 'too early',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'qe',
-  advertised: false,
-};
+const STALE = testPrefix('192.0.2.0/24', 'stale queue', 'qs');
+const FAILS = testPrefix('198.51.100.0/24', 'queue fails', 'qf');
+const EARLY = testPrefix('203.0.113.0/24', 'too early', 'qe', { advertised: false });
 
 describe('queued advertises (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
-
-  before(async () => {
-    sys = await startTimeSkippingSystem({
-      taskQueue: 'queued-advertise',
-      prefixes: [STALE, FAILS, EARLY],
-      simClockFollowsActivities: true,
-    });
-  });
-  after(async () => {
-    await sys?.stop();
+  const sys = useTimeSkippingSystem({
+    taskQueue: 'queued-advertise',
+    prefixes: [STALE, FAILS, EARLY],
+    simClockFollowsActivities: true,
   });
 
   const patchesOf = (p: TestPrefix) =>
-    sys.fx.cf.stats
-      .patches()
+    sys()
+      .fx.cf.stats.patches()
       .filter((x) => x.bgpPrefixId === p.bgpPrefixId)
       .map((x) => [x.advertised, x.outcome]);
   const handleOf = (p: TestPrefix) =>
-    sys.env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
 
   /** Protected, measured twice, withdrawn by hand, an advertise queued for the end of the cooldown. */
   async function withdrawnWithQueue(p: TestPrefix) {
-    const handle = await sys.env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(p.cidr),
-      taskQueue: sys.taskQueue,
-      args: [{ cidr: p.cidr }],
-    });
-    await sys.env.sleep(2 * MIN);
+    const handle = await startProtection(sys(), p);
+    await sys().env.sleep(2 * MIN);
     const withdrawn = await handle.executeUpdate(withdrawUpdate, { args: [OPERATOR] });
     const queued = await handle.executeUpdate(advertiseUpdate, { args: [{ ...OPERATOR, whenAllowed: true }] });
     assert.equal(queued.outcome, 'queued');
@@ -80,13 +51,13 @@ describe('queued advertises (time-skipping server)', function () {
   }
 
   it('someone else advertises during the cooldown: protected again, the stale queue dropped, never fired', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const { handle } = await withdrawnWithQueue(STALE);
     await env.sleep(3 * MIN);
     // Advertised outside mt-autowithdraw; the supervisor would pass on what it reads.
     const now = await env.currentTimeMs();
     fx.cf.state.set(STALE.bgpPrefixId, { advertised: true, advertisedModifiedAtMs: now });
-    const snapshot = await sys.deps.activities.readPrefixStates();
+    const snapshot = await sys().deps.activities.readPrefixStates();
     const entry = snapshot.prefixes.find((x) => x.identity.cidr === STALE.cidr)!;
     await handle.signal(liveStateSignal, {
       live: { ...entry.live, observedAtMs: now },
@@ -108,7 +79,7 @@ describe('queued advertises (time-skipping server)', function () {
   });
 
   it('a queued advertise that fails for good (locked meanwhile) is told and recorded; nothing changed', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const { handle, withdrawn } = await withdrawnWithQueue(FAILS);
     fx.cf.state.set(FAILS.bgpPrefixId, { locked: true });
     await env.sleep(17 * MIN);
@@ -122,31 +93,32 @@ describe('queued advertises (time-skipping server)', function () {
     assert.equal(st.queuedAdvertise, null);
     assert.equal(st.lastAdvertiseFailure?.actor, OPERATOR.actor);
     assert.ok(st.lastAdvertiseFailure.atMs >= withdrawn.cooldownUntilMs!);
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      const row = db
-        .prepare("SELECT state FROM notification_log WHERE kind = 'advertise_failed' AND prefix = ?")
-        .get(FAILS.cidr) as { state: string };
-      assert.equal(row.state, 'sent');
-      assert.deepEqual(
-        db.prepare("SELECT * FROM attack_events WHERE prefix = ? AND event_type = 'ADVERTISE'").all(FAILS.cidr),
-        [],
-      );
-    } finally {
-      db.close();
-    }
+    const [row] = readRows<{ state: string }>(
+      fx.databasePath,
+      "SELECT state FROM notification_log WHERE kind = 'advertise_failed' AND prefix = ?",
+      FAILS.cidr,
+    );
+    assert.equal(row!.state, 'sent');
+    assert.deepEqual(
+      readRows(
+        fx.databasePath,
+        "SELECT * FROM attack_events WHERE prefix = ? AND event_type = 'ADVERTISE'",
+        FAILS.cidr,
+      ),
+      [],
+    );
   });
 
   it("without --when-allowed the worker's cooldown refuses with the exact time, even when the client's view allowed it", async () => {
-    const { env } = sys;
+    const { env, taskQueue } = sys();
     const now = await env.currentTimeMs();
     const lastWithdrawAtMs = now - 5 * MIN;
-    const err = await env.client.workflow
-      .executeUpdateWithStart(advertiseUpdate, {
+    const refused = await refusedUpdate(
+      env.client.workflow.executeUpdateWithStart(advertiseUpdate, {
         args: [{ ...OPERATOR, whenAllowed: false }],
         startWorkflowOperation: new WithStartWorkflowOperation<typeof PrefixProtection>('PrefixProtection', {
           workflowId: protectionWorkflowId(EARLY.cidr),
-          taskQueue: sys.taskQueue,
+          taskQueue,
           args: [
             {
               cidr: EARLY.cidr,
@@ -164,17 +136,12 @@ describe('queued advertises (time-skipping server)', function () {
           ],
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),
-      })
-      .then(
-        () => assert.fail('expected a refusal'),
-        (e: unknown) => e,
-      );
-    assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
-    assert.ok(err.cause instanceof ApplicationFailure);
-    assert.equal(err.cause.type, OPERATOR_REFUSED);
+      }),
+      OPERATOR_REFUSED,
+    );
     const at = formatUtc(lastWithdrawAtMs + 15 * MIN, now);
-    assert.match(err.cause.message, new RegExp(`advertise available at ${at}, in (10m 00s|9m 5\\ds)`));
-    assert.match(err.cause.message, /add --when-allowed to queue it/);
+    assert.match(refused.message, new RegExp(`advertise available at ${at}, in (10m 00s|9m 5\\ds)`));
+    assert.match(refused.message, /add --when-allowed to queue it/);
     assert.equal((await handleOf(EARLY).query(statusQuery)).queuedAdvertise, null, 'not queued');
 
     await env.sleep(16 * MIN);

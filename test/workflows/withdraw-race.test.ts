@@ -4,52 +4,32 @@
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import Database from 'better-sqlite3';
-import { protectionWorkflowId } from '../../src/workflows/ids';
 import { OPERATOR_FAILED, OPERATOR_REFUSED, statusQuery, withdrawUpdate } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
-import type { TestPrefix } from '../helpers/fixture';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
 import { eventually } from '../helpers/temporal';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
 const OPERATOR = { actor: 'dave@noc4', reason: 'race' };
-const MEASURING: TestPrefix = {
-  cidr: '192.0.2.0/24',
-  description: 'manual during the deciding measurement',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'race1',
-  advertised: true,
-};
-const REREADING: TestPrefix = {
-  cidr: '198.51.100.0/24',
-  description: 'manual during the automatic re-read',
-  parentPrefixId: 'p',
-  bgpPrefixId: 'race2',
-  advertised: true,
-};
+const MEASURING = testPrefix('192.0.2.0/24', 'manual during the deciding measurement', 'race1');
+const REREADING = testPrefix('198.51.100.0/24', 'manual during the automatic re-read', 'race2');
 
 describe('manual withdraw racing the automatic one (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
+  const sys = useTimeSkippingSystem({ taskQueue: 'withdraw-race', prefixes: [MEASURING, REREADING] });
 
-  before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'withdraw-race', prefixes: [MEASURING, REREADING] });
-  });
-  after(async () => {
-    await sys?.stop();
-  });
-
-  const patchesOf = (p: TestPrefix) => sys.fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) =>
+    sys()
+      .fx.cf.stats.patches()
+      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
 
   /** Started, then 14 calm minutes: the next cycle's reading completes the calm period and decides the withdraw. */
   async function almostDue(p: TestPrefix): Promise<WorkflowHandle<typeof PrefixProtection>> {
-    const handle = await sys.env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-      workflowId: protectionWorkflowId(p.cidr),
-      taskQueue: sys.taskQueue,
-      args: [{ cidr: p.cidr }],
-    });
-    await sys.env.sleep(14 * MIN);
+    const handle = await startProtection(sys(), p);
+    await sys().env.sleep(14 * MIN);
     const st = await handle.query(statusQuery);
     assert.ok(st.calmAccumulatedMs >= 13 * MIN && st.calmAccumulatedMs < 15 * MIN, `${st.calmAccumulatedMs} ms calm`);
     assert.deepEqual(patchesOf(p), []);
@@ -62,28 +42,28 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
       patchesOf(p).map((x) => [x.advertised, x.outcome]),
       [[false, 'changed']],
     );
-    const db = new Database(sys.fx.databasePath, { readonly: true });
-    try {
-      const events = db
-        .prepare("SELECT action_taken FROM attack_events WHERE prefix = ? AND event_type = 'WITHDRAW'")
-        .all(p.cidr) as Array<{ action_taken: string }>;
-      assert.equal(events.length, 1, JSON.stringify(events));
-      const history = db.prepare('SELECT COUNT(*) AS n FROM withdrawal_history WHERE prefix = ?').get(p.cidr) as {
-        n: number;
-      };
-      assert.equal(history.n, 1);
-      const messages = sys.fx.tg.messages.filter(
-        (m) => m.plainText.includes(p.cidr) && /AUTO-WITHDRAWN|MANUAL PREFIX WITHDRAWAL/.test(m.plainText),
-      );
-      assert.equal(messages.length, 1);
-      return events[0]!.action_taken;
-    } finally {
-      db.close();
-    }
+    const { fx } = sys();
+    const events = readRows<{ action_taken: string }>(
+      fx.databasePath,
+      "SELECT action_taken FROM attack_events WHERE prefix = ? AND event_type = 'WITHDRAW'",
+      p.cidr,
+    );
+    assert.equal(events.length, 1, JSON.stringify(events));
+    const [history] = readRows<{ n: number }>(
+      fx.databasePath,
+      'SELECT COUNT(*) AS n FROM withdrawal_history WHERE prefix = ?',
+      p.cidr,
+    );
+    assert.equal(history!.n, 1);
+    const messages = fx.tg.messages.filter(
+      (m) => m.plainText.includes(p.cidr) && /AUTO-WITHDRAWN|MANUAL PREFIX WITHDRAWAL/.test(m.plainText),
+    );
+    assert.equal(messages.length, 1);
+    return events[0]!.action_taken;
   }
 
   it('the update arrives while the deciding measurement is in flight: one PATCH', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const handle = await almostDue(MEASURING);
     // The deciding measurement answers after 2 s; the manual withdraw's own re-read after 4 s: the automatic decision
     // comes back while the manual withdraw is in flight.
@@ -122,7 +102,7 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
   });
 
   it('the update arrives while the automatic withdraw re-reads the prefix: refused as in progress, one PATCH', async () => {
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     const handle = await almostDue(REREADING);
     fx.cf.faults.add({
       kind: 'slow',
@@ -139,13 +119,8 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
       { timeoutMs: 20_000, intervalMs: 10, what: 'the automatic withdraw in flight' },
     );
     assert.equal(st.pending?.trigger, 'auto');
-    const err = await handle.executeUpdate(withdrawUpdate, { args: [OPERATOR] }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure);
-    assert.equal(err.cause.type, OPERATOR_REFUSED);
-    assert.match(err.cause.message, /an automatic withdraw of 198\.51\.100\.0\/24 is already in progress/);
+    const refused = await refusedUpdate(handle.executeUpdate(withdrawUpdate, { args: [OPERATOR] }), OPERATOR_REFUSED);
+    assert.match(refused.message, /an automatic withdraw of 198\.51\.100\.0\/24 is already in progress/);
     await skipping;
     await env.sleep(MIN);
     assert.equal(exactlyOneWithdraw(REREADING), 'withdrawn_auto');

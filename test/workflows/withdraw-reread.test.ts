@@ -3,22 +3,17 @@
 // deferral, not a failed withdraw), on-demand disabled or deleted (protection ends cleanly).
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import Database from 'better-sqlite3';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import { statusQuery } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import type { ProtectionOutcome, ProtectionStatus } from '../../src/workflows/types';
-import type { TestPrefix } from '../helpers/fixture';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../helpers/time-skipping-system';
+import { testPrefix, type TestPrefix } from '../helpers/fixture';
+import { startProtection } from '../helpers/protection-steps';
+import { readRows } from '../helpers/records-file';
+import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
-const prefix = (n: number, description: string): TestPrefix => ({
-  cidr: `198.51.${100 + n}.0/24`,
-  description,
-  parentPrefixId: 'p',
-  bgpPrefixId: `rr${n}`,
-  advertised: true,
-});
+const prefix = (n: number, description: string) => testPrefix(`198.51.${100 + n}.0/24`, description, `rr${n}`);
 const GONE = prefix(1, 'withdrawn by someone else');
 const LOCKED = prefix(2, 'locked before the re-read');
 const PATCH_LOCKED = prefix(3, 'locked says the PATCH');
@@ -30,22 +25,18 @@ const ALL = [GONE, LOCKED, PATCH_LOCKED, UNREADABLE, DARK, NOT_ON_DEMAND, DELETE
 
 describe('the re-read before a withdraw (time-skipping server)', function () {
   this.timeout(180_000);
-  let sys: TimeSkippingSystem;
+  const sys = useTimeSkippingSystem({
+    taskQueue: 'withdraw-reread',
+    prefixes: ALL,
+    terminateAtEnd: ALL.map((p) => protectionWorkflowId(p.cidr)),
+  });
   const handles = new Map<string, WorkflowHandle<typeof PrefixProtection>>();
   const seen = new Map<string, ProtectionStatus[]>();
 
   before(async () => {
-    sys = await startTimeSkippingSystem({ taskQueue: 'withdraw-reread', prefixes: ALL });
-    const { env, fx } = sys;
+    const { env, fx } = sys();
     for (const p of ALL) {
-      handles.set(
-        p.cidr,
-        await env.client.workflow.start<typeof PrefixProtection>('PrefixProtection', {
-          workflowId: protectionWorkflowId(p.cidr),
-          taskQueue: sys.taskQueue,
-          args: [{ cidr: p.cidr }],
-        }),
-      );
+      handles.set(p.cidr, await startProtection(sys(), p));
       seen.set(p.cidr, []);
     }
     // 13 calm minutes: the withdraw is due in two or three cycles. Now change Cloudflare behind the workflows' backs.
@@ -88,22 +79,16 @@ describe('the re-read before a withdraw (time-skipping server)', function () {
       }
     }
   });
-  after(async () => {
-    for (const h of handles.values()) await h.terminate('test done').catch(() => undefined);
-    await sys?.stop();
-  });
 
-  const patchesOf = (p: TestPrefix) => sys.fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) =>
+    sys()
+      .fx.cf.stats.patches()
+      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
   const messagesAbout = (p: TestPrefix) =>
-    sys.fx.tg.messages.filter((m) => m.plainText.includes(p.cidr)).map((m) => m.plainText);
-  const rows = (sql: string, ...args: unknown[]): Array<Record<string, unknown>> => {
-    const db = new Database(sys.fx.databasePath, { readonly: true });
-    try {
-      return db.prepare(sql).all(...args) as Array<Record<string, unknown>>;
-    } finally {
-      db.close();
-    }
-  };
+    sys()
+      .fx.tg.messages.filter((m) => m.plainText.includes(p.cidr))
+      .map((m) => m.plainText);
+  const rows = (sql: string, ...args: unknown[]) => readRows(sys().fx.databasePath, sql, ...args);
   const outcome = async (p: TestPrefix): Promise<ProtectionOutcome> => {
     const h = handles.get(p.cidr)!;
     assert.equal((await h.describe()).status.name, 'COMPLETED', `${p.cidr} ended`);
