@@ -6,28 +6,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import Database from 'better-sqlite3';
 import { protectionWorkflowId } from '../../src/workflows/ids';
 import { statusQuery } from '../../src/workflows/messages';
 import type { ProtectionStatus } from '../../src/workflows/types';
-import { startFixture, type Fixture, type TestPrefix } from '../helpers/fixture';
+import { startFixture, testPrefix, type Fixture, type TestPrefix } from '../helpers/fixture';
+import { readRows } from '../helpers/records-file';
 import { createDevServerEnv, eventually, quietTemporalRuntime } from '../helpers/temporal';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { useEnv, type CliRun } from './harness';
 
+/** The re-advertise cooldown of the worker and of the loopback Cloudflare. */
+export const COOLDOWN_MS = 5_000;
+
+/** An advertised prefix under parent p4 (IPv4) or p6 (IPv6). */
 export const prefix = (
   cidr: string,
   description: string,
   bgpPrefixId: string,
   more: Partial<TestPrefix> = {},
-): TestPrefix => ({
-  cidr,
-  description,
-  parentPrefixId: cidr.includes(':') ? 'p6' : 'p4',
-  bgpPrefixId,
-  advertised: true,
-  ...more,
-});
+): TestPrefix =>
+  testPrefix(cidr, description, bgpPrefixId, { parentPrefixId: cidr.includes(':') ? 'p6' : 'p4', ...more });
 
 export interface CliWorld {
   env: TestWorkflowEnvironment;
@@ -36,6 +34,8 @@ export interface CliWorld {
   status(p: TestPrefix): Promise<ProtectionStatus>;
   /** Starts a dropped attack on the prefix; returns its end. */
   attack(p: TestPrefix): () => void;
+  /** Ends the attack a prefix in `attacked` has been under from the start. */
+  endAttack(p: TestPrefix): void;
   rows(sql: string, ...args: unknown[]): Array<Record<string, unknown>>;
   /** Everything a refused or failed command must leave as it was: PATCHes, records, workflow runs. */
   footprint(prefixes: readonly TestPrefix[]): Promise<unknown>;
@@ -56,12 +56,12 @@ export async function startCliWorld(opts: {
   const env = await createDevServerEnv({ dbFilename: join(dir, 'temporal.db') });
   const fx = await startFixture({
     prefixes: opts.prefixes,
-    cloudflare: { sampleIntervalMs: 1000, readvertiseCooldownMs: 5_000, minAdvertisedMs: 0 },
+    cloudflare: { sampleIntervalMs: 1000, readvertiseCooldownMs: COOLDOWN_MS, minAdvertisedMs: 0 },
     env: {
       CHECK_INTERVAL: '1s',
       CALM_PERIOD: opts.calmPeriod ?? '10m',
       ATTACK_LOOKBACK: '5s',
-      READVERTISE_COOLDOWN: '5s',
+      READVERTISE_COOLDOWN: `${COOLDOWN_MS / 1000}s`,
       MIN_ADVERTISED_DURATION: '0s',
       TELEMETRY_MAX_AGE: '2m',
       TEMPORAL_ADDRESS: env.address,
@@ -84,25 +84,23 @@ export async function startCliWorld(opts: {
     });
     return () => void fx.cf.traffic.removeFlow(id);
   };
-  for (const p of opts.attacked ?? []) attack(p, now - 60_000);
+  const attacks = new Map((opts.attacked ?? []).map((p) => [p.cidr, attack(p, now - 60_000)]));
   const restoreEnv = useEnv({ ...fx.env, MTCTL_ACTOR: 'alice@noc1', MTCTL_ENV_FILE: undefined });
   const worker = startWorkerProcess({ ...fx.env, ...opts.workerEnv });
   const handle = (p: TestPrefix) => env.client.workflow.getHandle(protectionWorkflowId(p.cidr));
   const status = (p: TestPrefix): Promise<ProtectionStatus> => handle(p).query(statusQuery);
-  const rows = (sql: string, ...args: unknown[]): Array<Record<string, unknown>> => {
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      return db.prepare(sql).all(...args) as Array<Record<string, unknown>>;
-    } finally {
-      db.close();
-    }
-  };
+  const rows = (sql: string, ...args: unknown[]) => readRows(fx.databasePath, sql, ...args);
   const world: CliWorld = {
     env,
     fx,
     worker,
     status,
     attack: (p) => attack(p),
+    endAttack(p) {
+      const end = attacks.get(p.cidr);
+      if (!end) throw new Error(`${p.cidr} was not under attack from the start`);
+      end();
+    },
     rows,
     async footprint(prefixes) {
       const runs: string[] = [];

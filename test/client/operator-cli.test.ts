@@ -2,37 +2,20 @@
 // short periods (1 s cycles, 4 s calm, 5 s re-advertise cooldown). Every command, every refusal, the queued advertise,
 // the hold that expires, the two withdraw races, the Web UI's view, and status with the worker down.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import Database from 'better-sqlite3';
 import { freePort } from '../../src/runtime/free-port';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
 import { MT_CALM_SINCE } from '../../src/workflows/search-attribute-keys';
-import { statusQuery, supervisorStatusQuery } from '../../src/workflows/messages';
+import { supervisorStatusQuery } from '../../src/workflows/messages';
 import type { ProtectionStatus } from '../../src/workflows/types';
-import { CF_TOKEN, startFixture, TG_TOKEN, type Fixture, type TestPrefix } from '../helpers/fixture';
-import { createDevServerEnv, eventually, quietTemporalRuntime } from '../helpers/temporal';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
-import { allOutput, mtctl, mtctlProcess, useEnv, type CliRun } from './harness';
+import { CF_TOKEN, TG_TOKEN, type Fixture, type TestPrefix } from '../helpers/fixture';
+import { eventually } from '../helpers/temporal';
+import type { WorkerProcess } from '../helpers/worker-process';
+import { COOLDOWN_MS, expectExit, prefix, startCliWorld, type CliWorld } from './cli-world';
+import { allOutput, mtctl, mtctlProcess } from './harness';
 
 const CALM_MS = 4_000;
-const COOLDOWN_MS = 5_000;
-const prefix = (
-  cidr: string,
-  description: string,
-  bgpPrefixId: string,
-  more: Partial<TestPrefix> = {},
-): TestPrefix => ({
-  cidr,
-  description,
-  parentPrefixId: cidr.includes(':') ? 'p6' : 'p4',
-  bgpPrefixId,
-  advertised: true,
-  ...more,
-});
 const A = prefix('185.54.81.0/24', 'DMZ', 'a81'); // hold, manual withdraw, refused then queued advertise
 const B = prefix('185.54.80.0/24', 'BGP', 'b80'); // under attack throughout
 const L = prefix('2a02:4460:1::/48', 'DMZv6', 'l6', { locked: true });
@@ -46,82 +29,28 @@ const ALL = [A, B, L, N, H, R, S, K, Q];
 
 describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQLite)', function () {
   this.timeout(120_000);
+  let w: CliWorld;
   let env: TestWorkflowEnvironment;
   let fx: Fixture;
   let worker: WorkerProcess;
-  let restoreEnv: () => void;
-  const attack = new Map<string, number>();
 
   before(async () => {
-    quietTemporalRuntime();
-    const dir = mkdtempSync(join(tmpdir(), 'mtaw-cli-'));
-    env = await createDevServerEnv({ dbFilename: join(dir, 'temporal.db') });
-    fx = await startFixture({
-      prefixes: ALL,
-      cloudflare: { sampleIntervalMs: 1000, readvertiseCooldownMs: COOLDOWN_MS, minAdvertisedMs: 0 },
-      env: {
-        CHECK_INTERVAL: '1s',
-        CALM_PERIOD: `${CALM_MS / 1000}s`,
-        ATTACK_LOOKBACK: '5s',
-        READVERTISE_COOLDOWN: `${COOLDOWN_MS / 1000}s`,
-        MIN_ADVERTISED_DURATION: '0s',
-        TELEMETRY_MAX_AGE: '2m',
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-        TEMPORAL_TASK_QUEUE: 'cli-e2e',
-        LOG_LEVEL: 'info',
-      },
-    });
-    const now = Date.now();
-    for (const p of ALL) fx.cf.traffic.addBackground(p.cidr, { startMs: now - 3_600_000, packetsPerSecond: 500 });
     // Every prefix a test withdraws stays under attack until that test ends the attack.
-    for (const p of [A, B, H, R, S, Q])
-      attack.set(
-        p.cidr,
-        fx.cf.traffic.addFlow({
-          destination: p.cidr,
-          startMs: now - 60_000,
-          packetsPerSecond: 40_000,
-          bitsPerSecond: 3e8,
-          outcome: 'drop',
-          mitigationSystem: 'dosd',
-        }),
-      );
-    restoreEnv = useEnv({ ...fx.env, MTCTL_ACTOR: 'alice@noc1', MTCTL_ENV_FILE: undefined });
-    worker = startWorkerProcess(fx.env);
-    await eventually(() => (worker.output().includes('worker starting') ? true : undefined), {
-      timeoutMs: 60_000,
-      what: 'worker start',
+    w = await startCliWorld({
+      prefixes: ALL,
+      attacked: [A, B, H, R, S, Q],
+      calmPeriod: `${CALM_MS / 1000}s`,
+      taskQueue: 'cli-e2e',
     });
-    // The supervisor protects every advertised prefix, and each has measured (attack seen where there is one).
-    await eventually(
-      async () => {
-        for (const p of [A, B, L, H, R, S, Q]) if ((await status(p)).telemetry !== 'ok') return undefined;
-        return true;
-      },
-      { timeoutMs: 60_000, what: 'all advertised prefixes protected and measured' },
-    );
+    ({ env, fx, worker } = w);
   });
-
-  after(async () => {
-    restoreEnv?.();
-    await worker?.kill('SIGTERM');
-    await env?.teardown();
-    await fx?.close();
-  });
+  after(async () => w?.close());
 
   const handle = (p: TestPrefix) => env.client.workflow.getHandle(protectionWorkflowId(p.cidr));
-  const status = (p: TestPrefix): Promise<ProtectionStatus> => handle(p).query(statusQuery);
+  const status = (p: TestPrefix): Promise<ProtectionStatus> => w.status(p);
   const patchesOf = (p: TestPrefix) => fx.cf.stats.patches().filter((x) => x.bgpPrefixId === p.bgpPrefixId);
-  const endAttack = (p: TestPrefix): void => void fx.cf.traffic.removeFlow(attack.get(p.cidr)!);
-  const rows = (sql: string, ...args: unknown[]): Array<Record<string, unknown>> => {
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      return db.prepare(sql).all(...args) as Array<Record<string, unknown>>;
-    } finally {
-      db.close();
-    }
-  };
+  const endAttack = (p: TestPrefix): void => w.endAttack(p);
+  const rows = (sql: string, ...args: unknown[]) => w.rows(sql, ...args);
   const events = (p: TestPrefix, type: string) =>
     rows(
       'SELECT alert_type, action_taken, raw_payload FROM attack_events WHERE prefix = ? AND event_type = ?',
@@ -129,9 +58,6 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
       type,
     );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  function expectExit(run: CliRun, code: number, what: string): void {
-    assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.out}\nstderr: ${run.err}`);
-  }
   /** What a refused request must leave untouched: Cloudflare, the records, and the prefix's workflow runs. */
   async function footprint(p: TestPrefix): Promise<Record<string, unknown>> {
     const run = await handle(p)
