@@ -26,6 +26,16 @@ export function startProtection(
   });
 }
 
+/** A handle on the prefix's protection: its workflow ID, whichever run is current. */
+export function protectionHandle(sys: Pick<TimeSkippingSystem, 'env'>, prefix: { cidr: string }): ProtectionHandle {
+  return sys.env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(prefix.cidr));
+}
+
+/** The PATCHes the loopback Cloudflare received for the prefix, in order. */
+export function patchesFor(sys: Pick<TimeSkippingSystem, 'fx'>, prefix: { bgpPrefixId: string }) {
+  return sys.fx.cf.stats.patches().filter((x) => x.bgpPrefixId === prefix.bgpPrefixId);
+}
+
 /**
  * Moves workflow time on a minute at a time and queries the status after each minute, until `until` holds for the
  * latest status or `maxMinutes` have passed. Returns every status seen, in order.

@@ -6,7 +6,7 @@ import { protectionWorkflowId } from '../../src/workflows/ids';
 import { OPERATOR_REFUSED, statusQuery, withdrawUpdate } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { patchesFor, protectionHandle, refusedUpdate, startProtection } from '../helpers/protection-steps';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
 const MIN = 60_000;
@@ -27,12 +27,8 @@ describe('manual withdraw never under attack or with unknown traffic (time-skipp
     terminateAtEnd: ALL.map((p) => protectionWorkflowId(p.cidr)),
   });
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
-  const handleOf = (p: TestPrefix) =>
-    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p);
+  const handleOf = (p: TestPrefix) => protectionHandle(sys(), p);
   const refusal = (withdraw: Promise<unknown>) => refusedUpdate(withdraw, OPERATOR_REFUSED);
 
   /** A dropped attack on the prefix that began ten minutes ago and goes on. */

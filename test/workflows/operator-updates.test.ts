@@ -13,7 +13,7 @@ import {
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import type { ProtectionStatus } from '../../src/workflows/types';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { patchesFor, protectionHandle, refusedUpdate, startProtection } from '../helpers/protection-steps';
 import { readRows } from '../helpers/records-file';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -33,12 +33,8 @@ describe('operator updates (time-skipping server, 60 s / 15 min)', function () {
     simClockFollowsActivities: true,
   });
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
-  const handleOf = (p: TestPrefix) =>
-    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p);
+  const handleOf = (p: TestPrefix) => protectionHandle(sys(), p);
   const status = (p: TestPrefix): Promise<ProtectionStatus> => handleOf(p).query(statusQuery);
   const rows = (sql: string, ...args: unknown[]) => readRows(sys().fx.databasePath, sql, ...args);
   async function protect(p: TestPrefix): Promise<void> {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { statusQuery } from '../../src/workflows/messages';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { advanceMinutes, startProtection } from '../helpers/protection-steps';
+import { advanceMinutes, patchesFor, startProtection } from '../helpers/protection-steps';
 import { readRows } from '../helpers/records-file';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -26,10 +26,7 @@ describe('PrefixProtection (time-skipping server, 60 s / 15 min)', function () {
     return { handle: await startProtection(sys(), p), startMs };
   }
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p);
   const messagesAbout = (p: TestPrefix) => sys().fx.tg.messages.filter((m) => m.plainText.includes(p.cidr));
 
   it('withdraws within one interval after 15 calm minutes, records it and notifies once', async () => {

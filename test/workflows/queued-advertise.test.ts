@@ -14,7 +14,7 @@ import {
 } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { patchesFor, protectionHandle, refusedUpdate, startProtection } from '../helpers/protection-steps';
 import { readRows } from '../helpers/records-file';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -32,13 +32,8 @@ describe('queued advertises (time-skipping server)', function () {
     simClockFollowsActivities: true,
   });
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId)
-      .map((x) => [x.advertised, x.outcome]);
-  const handleOf = (p: TestPrefix) =>
-    sys().env.client.workflow.getHandle<typeof PrefixProtection>(protectionWorkflowId(p.cidr));
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p).map((x) => [x.advertised, x.outcome]);
+  const handleOf = (p: TestPrefix) => protectionHandle(sys(), p);
 
   /** Protected, measured twice, withdrawn by hand, an advertise queued for the end of the cooldown. */
   async function withdrawnWithQueue(p: TestPrefix) {

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { OPERATOR_FAILED, OPERATOR_REFUSED, statusQuery, withdrawUpdate } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { refusedUpdate, startProtection } from '../helpers/protection-steps';
+import { patchesFor, refusedUpdate, startProtection } from '../helpers/protection-steps';
 import { readRows } from '../helpers/records-file';
 import { eventually } from '../helpers/temporal';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
@@ -21,10 +21,7 @@ describe('manual withdraw racing the automatic one (time-skipping server)', func
   this.timeout(180_000);
   const sys = useTimeSkippingSystem({ taskQueue: 'withdraw-race', prefixes: [MEASURING, REREADING] });
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p);
 
   /** Started, then 14 calm minutes: the next cycle's reading completes the calm period and decides the withdraw. */
   async function almostDue(p: TestPrefix): Promise<WorkflowHandle<typeof PrefixProtection>> {

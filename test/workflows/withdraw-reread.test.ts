@@ -8,7 +8,7 @@ import { statusQuery } from '../../src/workflows/messages';
 import type { PrefixProtection } from '../../src/workflows/prefix-protection';
 import type { ProtectionOutcome, ProtectionStatus } from '../../src/workflows/types';
 import { testPrefix, type TestPrefix } from '../helpers/fixture';
-import { startProtection } from '../helpers/protection-steps';
+import { patchesFor, startProtection } from '../helpers/protection-steps';
 import { readRows } from '../helpers/records-file';
 import { useTimeSkippingSystem } from '../helpers/time-skipping-system';
 
@@ -80,10 +80,7 @@ describe('the re-read before a withdraw (time-skipping server)', function () {
     }
   });
 
-  const patchesOf = (p: TestPrefix) =>
-    sys()
-      .fx.cf.stats.patches()
-      .filter((x) => x.bgpPrefixId === p.bgpPrefixId);
+  const patchesOf = (p: TestPrefix) => patchesFor(sys(), p);
   const messagesAbout = (p: TestPrefix) =>
     sys()
       .fx.tg.messages.filter((m) => m.plainText.includes(p.cidr))
