@@ -37,6 +37,10 @@ export interface CliWorld {
   /** Ends the attack a prefix in `attacked` has been under from the start. */
   endAttack(p: TestPrefix): void;
   rows(sql: string, ...args: unknown[]): Array<Record<string, unknown>>;
+  /** The prefix's current workflow run as "<runId> <STATUS>", or null when no workflow has its ID. */
+  currentRun(p: TestPrefix): Promise<string | null>;
+  /** Row counts of what a withdraw or an advertise writes: attack_events, withdrawal_history, pending_withdrawals. */
+  recordCounts(): unknown[];
   /** Everything a refused or failed command must leave as it was: PATCHes, records, workflow runs. */
   footprint(prefixes: readonly TestPrefix[]): Promise<unknown>;
   close(): Promise<void>;
@@ -102,27 +106,24 @@ export async function startCliWorld(opts: {
       end();
     },
     rows,
+    currentRun: (p) =>
+      handle(p)
+        .describe()
+        .then(
+          (d) => `${d.runId} ${d.status.name}`,
+          (err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return null;
+            throw err;
+          },
+        ),
+    recordCounts: () =>
+      ['attack_events', 'withdrawal_history', 'pending_withdrawals'].map(
+        (t) => rows(`SELECT count(*) AS n FROM ${t}`)[0]!.n,
+      ),
     async footprint(prefixes) {
       const runs: string[] = [];
-      for (const p of prefixes)
-        runs.push(
-          await handle(p)
-            .describe()
-            .then(
-              (d) => `${p.cidr} ${d.runId} ${d.status.name}`,
-              (err: unknown) => {
-                if (err instanceof WorkflowNotFoundError) return `${p.cidr} none`;
-                throw err;
-              },
-            ),
-        );
-      return {
-        patches: fx.cf.stats.patches().length,
-        records: ['attack_events', 'withdrawal_history', 'pending_withdrawals'].map(
-          (t) => rows(`SELECT count(*) AS n FROM ${t}`)[0]!.n,
-        ),
-        runs,
-      };
+      for (const p of prefixes) runs.push(`${p.cidr} ${(await world.currentRun(p)) ?? 'none'}`);
+      return { patches: fx.cf.stats.patches().length, records: world.recordCounts(), runs };
     },
     async close() {
       restoreEnv();

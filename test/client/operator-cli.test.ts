@@ -2,7 +2,7 @@
 // short periods (1 s cycles, 4 s calm, 5 s re-advertise cooldown). Every command, every refusal, the queued advertise,
 // the hold that expires, the two withdraw races, the Web UI's view, and status with the worker down.
 import assert from 'node:assert/strict';
-import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort } from '../../src/runtime/free-port';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../../src/workflows/ids';
@@ -60,20 +60,10 @@ describe('mtctl (dev server, worker process, loopback Cloudflare + Telegram, SQL
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** What a refused request must leave untouched: Cloudflare, the records, and the prefix's workflow runs. */
   async function footprint(p: TestPrefix): Promise<Record<string, unknown>> {
-    const run = await handle(p)
-      .describe()
-      .then(
-        (d) => `${d.runId} ${d.status.name}`,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return 'no workflow';
-          throw err;
-        },
-      );
+    const run = (await w.currentRun(p)) ?? 'no workflow';
     return {
       patches: fx.cf.stats.patches().length,
-      records: ['attack_events', 'withdrawal_history', 'pending_withdrawals'].map(
-        (t) => rows(`SELECT count(*) AS n FROM ${t}`)[0]!.n,
-      ),
+      records: w.recordCounts(),
       run,
       executions: (await executionsOf(p)).length,
     };
