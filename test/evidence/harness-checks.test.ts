@@ -31,6 +31,7 @@ function run(patchLog: PatchLogEntry[], extra: Partial<RunResult> = {}): RunResu
       { cidr: E.cidr, startMs: T0 - 60_000, endMs: null },
     ],
     dark: null,
+    historiesReplayed: 0,
     patchLog,
     patches: [],
     attackEvents: {},

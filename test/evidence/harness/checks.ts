@@ -75,6 +75,6 @@ export function summary(run: RunResult): string {
     `${run.name}: ${(run.durationMs / 1000).toFixed(1)} s in all, ${(run.scenarioMs / 1000).toFixed(1)} s from T0; ` +
     `worker starts ${run.workerStarts}, kills ${run.kills}, server starts ${run.serverStarts}; ` +
     `PATCHes applied ${run.patches.length}, failed ${failed}; withdrawn: ${withdraws}; ` +
-    `Telegram ${run.telegram.length} (+${run.telegramStarts} start-up)`
+    `Telegram ${run.telegram.length} (+${run.telegramStarts} start-up); histories replayed ${run.historiesReplayed}`
   );
 }

@@ -1,5 +1,6 @@
 // Runs the evidence scenario once on real parts: the temporal CLI dev server (SQLite), worker.ts and the webhook
 // receiver as processes, loopback Cloudflare and Telegram, a SQLite records file; chaos is plugged in by the caller.
+// Every history the run produced is replayed with the current workflow code before teardown.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { startFixture, type Fixture, type TestPrefix } from '../../helpers/fixtu
 import { captureOutcome, describeMessage, type CapturedOutcome } from './outcome';
 import { createWorkerPool, startReceiverProcess, type ReceiverProcess, type WorkerPool } from './processes';
 import { startRestartableServer, type RestartableServer } from './dev-server';
+import { replayEveryHistory } from './replay';
 import { A, ATTACK, B, C, E, PREFIXES, SCENARIO_ENV, TEMPORAL_API_KEY, TIMELINE, WEBHOOK_SECRET } from './scenario';
 
 export interface ChaosContext {
@@ -75,6 +77,8 @@ export interface RunResult extends CapturedOutcome {
   endings: Record<string, string>;
   /** Every analytics query the simulator answered or refused. */
   graphqlLog: GraphqlLogEntry[];
+  /** Workflow histories replayed with today's code at the end of the run (none may fail). */
+  historiesReplayed: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -272,6 +276,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     for (const p of [B, E]) endings[p.cidr] = (await status(p))?.phase ?? 'unavailable';
     const scenarioMs = Date.now() - t0;
     if (opts.inspect) await opts.inspect({ fx, client, server, env: fx.env });
+    const replay = await replayEveryHistory(client);
+    note(`replayed ${replay.replayed} histories`);
+    if (replay.replayed === 0 || replay.failures.length > 0)
+      await failWith(`histories that do not replay (${replay.replayed} replayed):\n${replay.failures.join('\n')}`);
 
     await workers.stop();
     await receiver.stop();
@@ -297,6 +305,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       env: fx.env,
       endings,
       graphqlLog: [...sim.stats.graphqlRequests()],
+      historiesReplayed: replay.replayed,
     };
   } finally {
     await workers?.stop().catch(() => undefined);
