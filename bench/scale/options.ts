@@ -35,7 +35,7 @@ export interface ScaleOptions {
 }
 
 export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] N [N ...]
-  --preset 1s      1 s cycles, 10 s lookback, 2 min steady + attack phase, p99 lag limit 1 s (default)
+  --preset 1s      1 s cycles, 10 s lookback, 5 min steady (a continue-as-new is seen) + attack phase, p99 lag limit 1 s (default)
   --preset 60s     60 s cycles, 60 s lookback, 3 min steady, no attack phase, p99 lag limit 2 s
   --interval D     check interval            --lookback D   attack lookback
   --steady D       steady phase length
@@ -64,7 +64,7 @@ const PRESETS: Record<
     preset: '1s',
     intervalMs: 1000,
     lookbackMs: 10_000,
-    steadyMs: 120_000,
+    steadyMs: 300_000,
     attack: true,
     surgeMs: 20_000,
     attackFraction: 0.1,

@@ -42,6 +42,8 @@ const LEGEND = `<details><summary>Columns (docs/scale.md has more)</summary>
   sample (events, seconds).
 - lag p99 parts: timer (timer fired after the due time: server), wf task (timer fired to activity scheduled: the
   worker's workflow tasks), activity (activity scheduled to started: slots and pollers).
+- CPU: cores used by the worker and the server during the phase; per cycle: that CPU divided by the cycles (idle
+  costs included, so small N overstate it).
 - sched→start p99: SDK histograms, as the upper bound of the bucket (coarse: 0.1, 0.5, 1, 5, 10 s).
 - cache: cached workflows at the end; evictions and misses mean full history replays.
 - restart: SIGTERM to exit, a new worker answering queries, then 50%, 90% and 99% of the advertised prefixes

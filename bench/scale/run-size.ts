@@ -390,6 +390,13 @@ async function phase(
   deadline: number,
   done: (() => boolean) | null,
 ): Promise<PhaseOutcome> {
+  // Long intervals come in bursts at the grid points: a window of whole intervals starting half-way between two
+  // bursts counts each burst completely, or not at all.
+  const aligned = o.intervalMs >= 10_000 && done === null;
+  if (aligned) {
+    const next = Math.ceil(Date.now() / o.intervalMs) * o.intervalMs + o.intervalMs / 2;
+    await sleep(next - o.intervalMs >= Date.now() ? next - o.intervalMs - Date.now() : next - Date.now());
+  }
   const s0 = await scrape(world.metricsUrl);
   const from = Date.now();
   const sup0 = await supervisorCycles(world);
@@ -400,7 +407,7 @@ async function phase(
   let aborted: string | null = null;
   const staleAfterMs = Math.max(3 * o.intervalMs, 10_000);
   let behind = 0;
-  const until = Math.min(from + ms, deadline - 30_000);
+  const until = Math.min(from + (aligned ? Math.ceil(ms / o.intervalMs) * o.intervalMs : ms), deadline - 30_000);
   while (Date.now() < until) {
     await sleep(Math.min(5000, until - Date.now()));
     try {
