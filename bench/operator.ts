@@ -32,7 +32,7 @@ const quiet = (): Writable => new Writable({ write: (_c, _e, done) => done() });
 
 async function timed(args: string[]): Promise<number> {
   const t0 = performance.now();
-  const code = await runMtctl(args, { out: quiet(), err: quiet() } as unknown as Parameters<typeof runMtctl>[1]);
+  const code = await runMtctl(args, { out: quiet(), err: quiet() });
   if (code !== 0) throw new Error(`mtctl ${args.join(' ')} exited ${code}`);
   return performance.now() - t0;
 }
