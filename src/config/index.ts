@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { isValidCidr } from '../domain/cidr';
 import { parseDuration } from '../domain/durations';
 import type { ProtectionPolicy } from '../domain/types';
+import { loadCheckCohorts, type CheckCohorts } from './check-cohorts';
 import { ConfigError, loadPrefixMapping, type PrefixEntry } from './prefix-mapping';
 import { secretValues } from './secrets';
 import { loadWorkerTuning, type WorkerTuning } from './worker-tuning';
@@ -15,6 +16,7 @@ export {
   type PrefixEntry,
 } from './prefix-mapping';
 export { autoCacheSize, WORKER_TUNING_DEFAULTS, type WorkerTuning } from './worker-tuning';
+export { autoCohorts, queriesPerFiveMinutes, type CheckCohorts } from './check-cohorts';
 
 export type CloudflareAuth = { kind: 'token'; token: string } | { kind: 'key'; email: string; key: string };
 
@@ -26,6 +28,8 @@ export interface AppConfig {
   prefixes: PrefixEntry[];
   /** Defaults every prefix inherits; per-prefix overrides come from the mapping file. */
   policy: ProtectionPolicy;
+  /** CHECK_COHORTS: the prefixes' cycles spread over this many phase cohorts of the check interval. */
+  checkCohorts: CheckCohorts;
   databasePath: string;
   taskQueue: string;
   logLevel: string;
@@ -68,6 +72,7 @@ export const DEFAULTS = {
   METRICS_HOST: '127.0.0.1',
   CALM_PERIOD: '15m',
   CHECK_INTERVAL: '60s',
+  CHECK_COHORTS: 'auto',
   ATTACK_LOOKBACK: '5m',
   READVERTISE_COOLDOWN: '15m',
   MIN_ADVERTISED_DURATION: '15m',
@@ -219,6 +224,8 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     else throw err;
   }
 
+  const checkCohorts = loadCheckCohorts(get('CHECK_COHORTS'), prefixes.length, policy.checkIntervalMs, problems);
+
   // ---- worker tuning (its own module: src/config/worker-tuning.ts) ----
   const worker = loadWorkerTuning(env, prefixes.length, problems);
 
@@ -237,6 +244,7 @@ export function loadConfig(env: Env = process.env, opts: { requireCloudflare?: b
     prefixMappingFile: mappingFile,
     prefixes,
     policy,
+    checkCohorts,
     databasePath: get('DATABASE_PATH'),
     taskQueue,
     logLevel,

@@ -24,12 +24,25 @@ export function cooldownEndsAtMs(
   return Math.max(withdrawnAtMs ?? 0, advertisedModifiedAtMs ?? 0) + cooldownMs;
 }
 
-/** Next aligned cycle boundary strictly after nowMs: every prefix measures the same window in a cycle. */
-export function nextCycleAtMs(nowMs: number, intervalMs: number): number {
-  return (Math.floor(nowMs / intervalMs) + 1) * intervalMs;
+/**
+ * Next cycle boundary strictly after nowMs. The boundaries are offsetMs + k × intervalMs: every prefix of one cohort
+ * measures the same window in a cycle (one shared query), and the cohorts are spread over the interval.
+ */
+export function nextCycleAtMs(nowMs: number, intervalMs: number, offsetMs = 0): number {
+  return (Math.floor((nowMs - offsetMs) / intervalMs) + 1) * intervalMs + offsetMs;
 }
 
 /** The boundary at or before nowMs. */
-export function currentCycleAtMs(nowMs: number, intervalMs: number): number {
-  return Math.floor(nowMs / intervalMs) * intervalMs;
+export function currentCycleAtMs(nowMs: number, intervalMs: number, offsetMs = 0): number {
+  return Math.floor((nowMs - offsetMs) / intervalMs) * intervalMs + offsetMs;
+}
+
+/** The cohort of the prefix at `index` in the sorted mapping: round-robin, so cohort sizes differ by at most one. */
+export function cohortOf(index: number, cohorts: number): number {
+  return cohorts <= 1 ? 0 : index % cohorts;
+}
+
+/** Where a cohort's cycles fall inside the interval: cohorts evenly spaced, cohort 0 on the plain grid. */
+export function cohortOffsetMs(cohort: number, cohorts: number, intervalMs: number): number {
+  return cohorts <= 1 ? 0 : Math.floor((cohort * intervalMs) / cohorts);
 }
