@@ -6,19 +6,25 @@ import { ErrorType } from '../errors';
 import type { BgpPrefix, CloudflareRestApi } from '../integrations/cloudflare/types';
 import { classified, toFailure, unknownPrefix } from './failures';
 import { createSearchAttributeCheck } from './search-attributes';
-import type { PrefixRegistry, RegisteredPrefix } from './prefix-registry';
+import { cohortOf, cohortOffsetMs } from '../domain/protection';
+import { digestOf, type PrefixRegistry, type RegisteredPrefix } from './prefix-registry';
 
 export interface CloudflareActivityDeps {
   rest: CloudflareRestApi;
   registry: PrefixRegistry;
   /** Check interval the supervisor should use (from configuration). */
   checkIntervalMs: number;
+  /** Phase cohorts the prefixes' cycles are spread over (CHECK_COHORTS, resolved); default 1. */
+  checkCohorts?: number;
   now?: () => number;
   /** Whether the namespace has the custom search attributes (default: asked through the activity's client). */
   searchAttributesRegistered?: (namespace: string) => Promise<boolean>;
 }
 
-/** What the supervisor learns in one reconcile: one list call per parent prefix. */
+/**
+ * Every configured prefix in one answer (about 300 bytes each): kept for supervisor runs started before the paged
+ * reads, and for tools. The supervisor reads pages (PrefixStatePage) so that no answer grows with the fleet.
+ */
 export interface PrefixSnapshot {
   atMs: number;
   checkIntervalMs: number;
@@ -29,6 +35,51 @@ export interface PrefixSnapshot {
   missing: PrefixIdentity[];
 }
 
+/** One page of the supervisor's reconcile: which pages, and where the lists come from. */
+export interface PrefixStatePageRequest {
+  /** Names one reconcile: its pages share one list call per parent prefix (memoized by this worker). */
+  reconcileId: string;
+  /** 0-based; pages cut the sorted mapping, whatever Cloudflare answers. */
+  page: number;
+  pageSize: number;
+}
+
+/** Only what the supervisor needs of one prefix (its live state, flattened, and its configuration's digest). */
+export interface PrefixStateEntry {
+  cidr: string;
+  /** Shortened to SUMMARY_DESCRIPTION_CHARS: only the Web UI summary of a protection it starts shows it. */
+  description: string;
+  advertised: boolean | null;
+  advertisedModifiedAtMs: number | null;
+  locked: boolean;
+  onDemandEnabled: boolean;
+  /** When the parent prefix's list that showed this state was read. */
+  observedAtMs: number;
+  configDigest: string;
+}
+
+/** A page of the configured prefixes' states; its size is bounded by pageSize, not by the fleet. */
+export interface PrefixStatePage {
+  atMs: number;
+  checkIntervalMs: number;
+  page: number;
+  pages: number;
+  /** Position of entries[0]'s prefix in the sorted mapping (of all pages). */
+  firstIndex: number;
+  entries: PrefixStateEntry[];
+  /** Parent prefixes of this page whose list call failed: their prefixes are absent from `entries`. */
+  failures: PrefixSnapshot['failures'];
+  /** This page's configured prefixes Cloudflare did not list under their parent. */
+  missing: PrefixIdentity[];
+}
+
+/** Longest description a page entry carries (the rest of it stays in the mapping and the prefix's settings). */
+export const SUMMARY_DESCRIPTION_CHARS = 80;
+/** Reconciles whose lists are kept for their later pages (a resumed reconcile in a new run reads them too). */
+const MEMO_RECONCILES = 4;
+/** A reconcile's lists are never reused after this long: a reconcile that takes longer reads again. */
+const MEMO_MAX_AGE_MS = 10 * 60_000;
+
 /** What a prefix workflow needs to know about itself from configuration. */
 export interface ProtectionSettings {
   identity: PrefixIdentity;
@@ -36,6 +87,13 @@ export interface ProtectionSettings {
   configLocked: boolean;
   shadow: boolean;
   configDigest: string;
+  /**
+   * Where this prefix's cycles fall inside the check interval (its cohort's offset); absent in settings loaded
+   * before cohorts existed (0: the plain grid).
+   */
+  cycleOffsetMs?: number;
+  /** Its phase cohort and how many there are (CHECK_COHORTS). */
+  cohort?: { index: number; of: number };
   /** The workflow may upsert MtPrefix/MtState/MtUnderAttack/MtCalmSince (they are registered on the server). */
   searchAttributes?: boolean;
 }
@@ -68,14 +126,103 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
     if (!p) throw unknownPrefix(cidr);
     return p;
   };
-  const toLive = (p: RegisteredPrefix, bgp: BgpPrefix): LivePrefixState => ({
+  const toLive = (p: RegisteredPrefix, bgp: BgpPrefix, observedAtMs = now()): LivePrefixState => ({
     cidr: p.identity.cidr,
     advertised: bgp.onDemand?.advertised ?? null,
     advertisedModifiedAtMs: bgp.onDemand?.advertisedModifiedAt ? Date.parse(bgp.onDemand.advertisedModifiedAt) : null,
     locked: p.configLocked || (bgp.onDemand?.onDemandLocked ?? false),
     onDemandEnabled: bgp.onDemand?.onDemandEnabled ?? false,
-    observedAtMs: now(),
+    observedAtMs,
   });
+  const cohorts = Math.max(1, Math.floor(deps.checkCohorts ?? 1));
+
+  // ---- the mapping in one stable order: pages and cohorts are cut from it ----
+  let sortedFor: readonly RegisteredPrefix[] | null = null;
+  let sorted: RegisteredPrefix[] = [];
+  let indexOf = new Map<string, number>();
+  /** By CIDR text (code units, not locale): every worker cuts the same pages and cohorts. */
+  function sortedPrefixes(): RegisteredPrefix[] {
+    const all = deps.registry.all();
+    if (all !== sortedFor) {
+      sorted = [...all].sort((a, b) =>
+        a.identity.cidr < b.identity.cidr ? -1 : a.identity.cidr > b.identity.cidr ? 1 : 0,
+      );
+      indexOf = new Map(sorted.map((p, i) => [p.identity.cidr, i]));
+      sortedFor = all;
+    }
+    return sorted;
+  }
+  function cohortFor(p: RegisteredPrefix): { index: number; offsetMs: number } {
+    sortedPrefixes();
+    const index = cohortOf(indexOf.get(p.identity.cidr) ?? 0, cohorts);
+    return { index, offsetMs: cohortOffsetMs(index, cohorts, p.policy.checkIntervalMs) };
+  }
+  /**
+   * The prefix's configuration digest, its cycle offset included: a mapping change that moves it to another cohort
+   * reaches the workflow as a configuration change (the supervisor's signal, then a settings reload). On the plain
+   * grid it is the registry's digest, as before cohorts.
+   */
+  function configDigestOf(p: RegisteredPrefix): string {
+    const { offsetMs } = cohortFor(p);
+    return offsetMs === 0 ? p.digest : digestOf([p.digest, offsetMs]);
+  }
+
+  // ---- list calls: one per parent prefix, shared by the pages of one reconcile ----
+  type ListRead = { ok: true; atMs: number; byId: Map<string, BgpPrefix> } | { ok: false; error: unknown };
+  /** Reads a parent's list (never rejects: a failure is a value, so that the other parents are still used). */
+  function listReader(): (parent: string) => Promise<ListRead> {
+    return async (parent) => {
+      try {
+        const list = await deps.rest.listBgpPrefixes(parent);
+        return { ok: true, atMs: now(), byId: new Map(list.map((b) => [b.id, b])) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    };
+  }
+  const memo = new Map<string, { createdAtMs: number; lists: Map<string, Promise<ListRead>> }>();
+  /** Successful reads are kept for the reconcile's later pages; a failed one is asked again by the next page. */
+  function memoizedLists(reconcileId: string): (parent: string) => Promise<ListRead> {
+    const t = now();
+    for (const [id, m] of memo) if (t - m.createdAtMs > MEMO_MAX_AGE_MS) memo.delete(id);
+    let entry = memo.get(reconcileId);
+    if (!entry) {
+      entry = { createdAtMs: t, lists: new Map() };
+      memo.set(reconcileId, entry);
+      // Map order is insertion order: the oldest reconciles go first.
+      for (const id of memo.keys()) if (memo.size > MEMO_RECONCILES) memo.delete(id);
+    }
+    const lists = entry.lists;
+    const read = listReader();
+    return (parent) => {
+      let p = lists.get(parent);
+      if (!p) {
+        p = read(parent).then((r) => {
+          if (!r.ok && lists.get(parent) === p) lists.delete(parent);
+          return r;
+        });
+        lists.set(parent, p);
+      }
+      return p;
+    };
+  }
+  function failureOf(parentPrefixId: string, error: unknown): PrefixSnapshot['failures'][number] {
+    const f = toFailure(error);
+    return {
+      parentPrefixId,
+      errorType: f instanceof ApplicationFailure ? (f.type ?? 'Error') : 'Error',
+      message: (error as Error).message,
+    };
+  }
+  function firstFailure(reads: ReadonlyMap<string, ListRead>): unknown {
+    for (const r of reads.values()) if (!r.ok) return toFailure(r.error);
+    return new Error('no parent prefix could be read');
+  }
+  function shortened(description: string): string {
+    return description.length <= SUMMARY_DESCRIPTION_CHARS
+      ? description
+      : `${description.slice(0, SUMMARY_DESCRIPTION_CHARS - 1)}…`;
+  }
 
   /**
    * A retry that finds the wanted state, changed at Cloudflare since this activity was first scheduled: the change is
@@ -128,14 +275,11 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
   }
 
   return {
-    /** Reads every configured prefix's state with one list call per parent prefix. */
+    /** Reads every configured prefix's state with one list call per parent prefix, in one answer. */
     async readPrefixStates(): Promise<PrefixSnapshot> {
-      const byParent = new Map<string, RegisteredPrefix[]>();
-      for (const p of deps.registry.all()) {
-        const list = byParent.get(p.identity.parentPrefixId) ?? [];
-        list.push(p);
-        byParent.set(p.identity.parentPrefixId, list);
-      }
+      const lists = listReader();
+      const prefixes = sortedPrefixes();
+      const parents = [...new Set(prefixes.map((p) => p.identity.parentPrefixId))];
       const snapshot: PrefixSnapshot = {
         atMs: now(),
         checkIntervalMs: deps.checkIntervalMs,
@@ -143,35 +287,72 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
         failures: [],
         missing: [],
       };
-      const results = await Promise.allSettled(
-        [...byParent.keys()].map(async (parent) => ({ parent, list: await deps.rest.listBgpPrefixes(parent) })),
-      );
-      results.forEach((r, i) => {
-        const parent = [...byParent.keys()][i] as string;
-        if (r.status === 'rejected') {
-          const f = toFailure(r.reason);
-          snapshot.failures.push({
-            parentPrefixId: parent,
-            errorType: f instanceof ApplicationFailure ? (f.type ?? 'Error') : 'Error',
-            message: (r.reason as Error).message,
+      const reads = new Map(await Promise.all(parents.map(async (id) => [id, await lists(id)] as const)));
+      for (const [parent, read] of reads) if (!read.ok) snapshot.failures.push(failureOf(parent, read.error));
+      for (const p of prefixes) {
+        const read = reads.get(p.identity.parentPrefixId);
+        if (!read?.ok) continue;
+        const bgp = read.byId.get(p.identity.bgpPrefixId);
+        // The supervisor logs and alerts it (a wrong bgp_prefix_id leaves the prefix unprotected).
+        if (!bgp) snapshot.missing.push(p.identity);
+        else
+          snapshot.prefixes.push({
+            identity: p.identity,
+            live: toLive(p, bgp, read.atMs),
+            configDigest: configDigestOf(p),
           });
-          return;
-        }
-        for (const p of byParent.get(parent) ?? []) {
-          const bgp = r.value.list.find((b) => b.id === p.identity.bgpPrefixId);
-          if (!bgp) {
-            // The supervisor logs and alerts it (a wrong bgp_prefix_id leaves the prefix unprotected).
-            snapshot.missing.push(p.identity);
-            continue;
-          }
-          snapshot.prefixes.push({ identity: p.identity, live: toLive(p, bgp), configDigest: p.digest });
-        }
-      });
-      if (snapshot.prefixes.length === 0 && snapshot.failures.length > 0) {
-        // Nothing could be read: let the retry policy try again rather than report an empty world.
-        throw toFailure(results.find((r) => r.status === 'rejected')?.reason);
       }
+      if (snapshot.prefixes.length === 0 && snapshot.failures.length > 0) throw firstFailure(reads);
       return snapshot;
+    },
+
+    /**
+     * One page of the sorted mapping with each prefix's live state. The pages of one reconcile share one list call
+     * per parent prefix (memoized here by reconcileId), so REST calls stay one list per parent per reconcile.
+     */
+    async readPrefixStatePage(req: PrefixStatePageRequest): Promise<PrefixStatePage> {
+      const pageSize = Math.max(1, Math.floor(req.pageSize));
+      const prefixes = sortedPrefixes();
+      const pages = Math.max(1, Math.ceil(prefixes.length / pageSize));
+      const firstIndex = req.page * pageSize;
+      const mine = prefixes.slice(firstIndex, firstIndex + pageSize);
+      const lists = memoizedLists(req.reconcileId);
+      const parents = [...new Set(mine.map((p) => p.identity.parentPrefixId))];
+      const reads = new Map(await Promise.all(parents.map(async (id) => [id, await lists(id)] as const)));
+      const page: PrefixStatePage = {
+        atMs: Math.min(now(), ...[...reads.values()].map((r) => (r.ok ? r.atMs : Infinity))),
+        checkIntervalMs: deps.checkIntervalMs,
+        page: req.page,
+        pages,
+        firstIndex,
+        entries: [],
+        failures: [],
+        missing: [],
+      };
+      for (const [parent, read] of reads) if (!read.ok) page.failures.push(failureOf(parent, read.error));
+      for (const p of mine) {
+        const read = reads.get(p.identity.parentPrefixId);
+        if (!read?.ok) continue;
+        const bgp = read.byId.get(p.identity.bgpPrefixId);
+        if (!bgp) {
+          page.missing.push(p.identity);
+          continue;
+        }
+        const live = toLive(p, bgp, read.atMs);
+        page.entries.push({
+          cidr: live.cidr,
+          description: shortened(p.identity.description),
+          advertised: live.advertised,
+          advertisedModifiedAtMs: live.advertisedModifiedAtMs,
+          locked: live.locked,
+          onDemandEnabled: live.onDemandEnabled,
+          observedAtMs: live.observedAtMs,
+          configDigest: configDigestOf(p),
+        });
+      }
+      // Nothing of this page could be read: let the retry policy try again rather than report an empty page.
+      if (page.entries.length === 0 && page.failures.length > 0) throw firstFailure(reads);
+      return page;
     },
 
     /** Fresh state of one prefix (used right before changing it). */
@@ -185,12 +366,15 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
     /** The prefix's configuration as the worker has it now. */
     async loadProtectionSettings(cidr: string): Promise<ProtectionSettings> {
       const p = lookup(cidr);
+      const cohort = cohortFor(p);
       return {
         identity: p.identity,
         policy: p.policy,
         configLocked: p.configLocked,
         shadow: p.shadow,
-        configDigest: p.digest,
+        configDigest: configDigestOf(p),
+        cycleOffsetMs: cohort.offsetMs,
+        cohort: { index: cohort.index, of: cohorts },
         searchAttributes: await searchAttributesRegistered(Context.current().info.namespace),
       };
     },

@@ -25,7 +25,15 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { CloudflareActivities, PrefixSnapshot, ProtectionSettings, ChangeResult } from './cloudflare';
+export type {
+  CloudflareActivities,
+  PrefixSnapshot,
+  PrefixStateEntry,
+  PrefixStatePage,
+  PrefixStatePageRequest,
+  ProtectionSettings,
+  ChangeResult,
+} from './cloudflare';
 export type { TrafficActivities, MeasureInput } from './traffic';
 export type { RecordActivities } from './records';
 export type { NotifyActivities } from './notify';

@@ -157,6 +157,7 @@ export function buildDependencies(config: AppConfig, logger: Logger, opts: Depen
     rest: cloudflare,
     registry,
     checkIntervalMs: config.policy.checkIntervalMs,
+    checkCohorts: config.checkCohorts.count,
     droppedTraffic,
     records,
     notifier,
