@@ -137,7 +137,7 @@ describe('prefix state pages and cohorts (loopback Cloudflare)', () => {
   it('CHECK_COHORTS auto with a handful of prefixes: one cohort, the plain grid, digests unchanged', async () => {
     await start();
     for (const p of PREFIXES) {
-      const s = await new MockActivityEnvironment().run(
+      const s: ProtectionSettings = await new MockActivityEnvironment().run(
         (c: string) => deps.activities.loadProtectionSettings(c),
         p.cidr,
       );
