@@ -11,7 +11,10 @@ import type { Activities } from '../activities';
 import { compactDuration } from '../domain/durations';
 import { NON_RETRYABLE_CLOUDFLARE, NON_RETRYABLE_TELEGRAM } from '../errors';
 
-type CloudflareReads = Pick<Activities, 'readPrefixStates' | 'readLivePrefixState' | 'loadProtectionSettings'>;
+type CloudflareReads = Pick<
+  Activities,
+  'readPrefixStates' | 'readPrefixStatePage' | 'readLivePrefixState' | 'loadProtectionSettings'
+>;
 type CloudflareChanges = Pick<Activities, 'withdrawPrefix' | 'advertisePrefix'>;
 type RecordActivities = Pick<
   Activities,

@@ -246,31 +246,82 @@ export interface LiveStateUpdate {
   configDigest: string;
 }
 
-export interface SupervisorChild {
+/** What the supervisor before paged reconciles kept per child (carried by its runs into the current code). */
+export interface LegacySupervisorChild {
   liveDigest: string;
   configDigest: string;
   startedAtMs: number;
 }
 
+/** The carried state of the supervisor before paged reconciles. */
+export interface LegacySupervisorState {
+  children: Record<string, LegacySupervisorChild>;
+  cycles: number;
+  lastReconcileAtMs: number | null;
+  lastError: string | null;
+  runs: number;
+  missing?: Record<string, number>;
+  outbox?: OutboxEntry[];
+}
+
+/** A reconcile in progress: which page comes next. Carried when the run continues as new in the middle of it. */
+export interface ReconcileCursor {
+  /** Names the reconcile for the activity's shared list reads; kept when a new run resumes it. */
+  id: string;
+  cycle: number;
+  /** The next page to read. */
+  page: number;
+  /** Pages of the mapping, once one page told (null before the first answer). */
+  pages: number | null;
+  /** When its lists were read (the first page's answer). */
+  atMs: number | null;
+  /** What went wrong so far, by parent prefix or page (a handful: one per failing parent). */
+  errors: Record<string, string>;
+}
+
 export interface SupervisorState {
-  children: Record<string, SupervisorChild>;
+  /**
+   * The protected prefixes: CIDR → digest of the live state and configuration last told to its workflow (about 30
+   * bytes each: carried into continue-as-new, so it stays compact).
+   */
+  children: Record<string, string>;
   cycles: number;
   lastReconcileAtMs: number | null;
   lastError: string | null;
   runs: number;
   /** Configured prefixes Cloudflare does not list under their parent, since when (alerted once per stretch). */
-  missing?: Record<string, number>;
+  missing: Record<string, number>;
   /** Notifications not delivered yet (carried across continue-as-new). */
-  outbox?: OutboxEntry[];
+  outbox: OutboxEntry[];
+  /** The reconcile a previous run did not finish (the start cap or its history size ended it): resumed first. */
+  reconcile: ReconcileCursor | null;
+  /** Pages of the mapping at the last successful read, and the check interval then. */
+  pages: number | null;
+  checkIntervalMs: number;
+  /** A reconcile was asked for (webhook) while one ran: the next one starts without waiting. */
+  reconcileRequested: boolean;
 }
 
 export interface SupervisorInput {
-  carried?: SupervisorState;
+  carried?: SupervisorState | LegacySupervisorState;
   maxHistoryEvents?: number;
+  /**
+   * Children started in one run before it continues as new (default 1,000). Temporal counts every child a run
+   * started and that still runs as pending, and refuses the run's workflow task at 2,000; a new run has none.
+   */
+  maxChildStartsPerRun?: number;
+  /** Child starts and signals in flight at once (default 500; the server refuses 2,000 pending of each). */
+  maxInFlight?: number;
+  /** Prefixes per snapshot page (default 500: about 100 KB per answer, far from the 512 KiB warning). */
+  snapshotPageSize?: number;
 }
 
 export interface SupervisorStatus {
   protected: string[];
+  /** How many (the length of `protected`). */
+  protectedCount?: number;
+  /** A reconcile in progress (page of pages), or null between reconciles. */
+  reconcile?: { cycle: number; page: number; pages: number | null } | null;
   /** Configured prefixes Cloudflare does not list (not protected). */
   missing: string[];
   cycles: number;
