@@ -210,12 +210,14 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
   async function protectOneCycle(): Promise<void> {
     if (s.settingsStale) await loadSettings();
     const policy = settings().policy;
+    // This prefix's cohort: its cycles fall at this offset inside the interval (settings before cohorts: none).
+    const offsetMs = settings().cycleOffsetMs ?? 0;
     const gone = liveEndReason();
     if (gone) return endProtection(gone);
     const cycleAt =
       s.lastCycleAtMs === null
-        ? currentCycleAtMs(Date.now(), policy.checkIntervalMs)
-        : nextCycleAtMs(s.lastCycleAtMs, policy.checkIntervalMs);
+        ? currentCycleAtMs(Date.now(), policy.checkIntervalMs, offsetMs)
+        : nextCycleAtMs(s.lastCycleAtMs, policy.checkIntervalMs, offsetMs);
     const waitMs = cycleAt - Date.now();
     if (waitMs > 0) {
       const interrupted = await condition(
@@ -227,7 +229,7 @@ export async function PrefixProtection(input: ProtectionInput): Promise<Protecti
     }
     if (s.phase !== 'protecting') return;
     expireHold();
-    s.lastCycleAtMs = Math.max(cycleAt, currentCycleAtMs(Date.now(), policy.checkIntervalMs));
+    s.lastCycleAtMs = Math.max(cycleAt, currentCycleAtMs(Date.now(), policy.checkIntervalMs, offsetMs));
     s.cycles++;
 
     const observation = await measure(s.lastCycleAtMs);
