@@ -49,7 +49,7 @@ export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] 
   --cf-rate-limits keep the simulator's Cloudflare rate limits (1200 REST / 300 GraphQL per 5 min)
   --lift-server-limits  raise the dev server's 2,000 pending children / signals and 2 MB payload limits,
                    to measure the worker beyond them (not a configuration to run in production)
-  --tune K=V       a WORKER_* setting for the worker (repeatable)
+  --tune K=V       a WORKER_* setting or CHECK_COHORTS for the worker (repeatable)
   --stop-on-break  skip the larger N once one breaks
   --json FILE      also write every figure as JSON
   --keep           keep each N's directory (worker logs, databases) and print its path
@@ -188,8 +188,8 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
         o.cloudflareRateLimits = false;
         break;
       case '--tune': {
-        const m = /^(WORKER_[A-Z_]+)=(.+)$/.exec(value(i++, a));
-        if (!m) throw new UsageError(`${a}: write it as WORKER_SETTING=value`);
+        const m = /^(WORKER_[A-Z_]+|CHECK_COHORTS)=(.+)$/.exec(value(i++, a));
+        if (!m) throw new UsageError(`${a}: write it as WORKER_SETTING=value or CHECK_COHORTS=value`);
         o.tuning[m[1]!] = m[2]!;
         break;
       }
