@@ -6,7 +6,7 @@ import { ErrorType } from '../errors';
 import type { BgpPrefix, CloudflareRestApi } from '../integrations/cloudflare/types';
 import { classified, toFailure, unknownPrefix } from './failures';
 import { createSearchAttributeCheck } from './search-attributes';
-import { cohortOf, cohortOffsetMs } from '../domain/protection';
+import { cohortOf, cohortOffsetMs, reconcileOffsetMs } from '../domain/protection';
 import { digestOf, type PrefixRegistry, type RegisteredPrefix } from './prefix-registry';
 
 export interface CloudflareActivityDeps {
@@ -62,6 +62,8 @@ export interface PrefixStateEntry {
 export interface PrefixStatePage {
   atMs: number;
   checkIntervalMs: number;
+  /** Where the supervisor's reconciles fall inside the interval (between the cohorts' cycles; absent from older answers). */
+  reconcileOffsetMs?: number;
   page: number;
   pages: number;
   /** Position of entries[0]'s prefix in the sorted mapping (of all pages). */
@@ -322,6 +324,7 @@ export function createCloudflareActivities(deps: CloudflareActivityDeps) {
       const page: PrefixStatePage = {
         atMs: Math.min(now(), ...[...reads.values()].map((r) => (r.ok ? r.atMs : Infinity))),
         checkIntervalMs: deps.checkIntervalMs,
+        reconcileOffsetMs: reconcileOffsetMs(cohorts, deps.checkIntervalMs),
         page: req.page,
         pages,
         firstIndex,

@@ -42,6 +42,14 @@ export function cohortOf(index: number, cohorts: number): number {
   return cohorts <= 1 ? 0 : index % cohorts;
 }
 
+/**
+ * Where the supervisor reconciles inside the interval: half-way between the first two cohorts' cycles, so its list
+ * reads and the signals it sends never land on a cohort's burst (nor race a child's own cycle timer).
+ */
+export function reconcileOffsetMs(cohorts: number, intervalMs: number): number {
+  return Math.floor(intervalMs / (2 * Math.max(1, cohorts)));
+}
+
 /** Where a cohort's cycles fall inside the interval: cohorts evenly spaced, cohort 0 on the plain grid. */
 export function cohortOffsetMs(cohort: number, cohorts: number, intervalMs: number): number {
   return cohorts <= 1 ? 0 : Math.floor((cohort * intervalMs) / cohorts);

@@ -100,7 +100,7 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
     if (!done) return rollOver();
     finishReconcile(s.reconcile);
     s.reconcile = null;
-    const waitMs = nextCycleAtMs(Date.now(), s.checkIntervalMs) - Date.now();
+    const waitMs = nextCycleAtMs(Date.now(), s.checkIntervalMs, s.reconcileOffsetMs ?? 0) - Date.now();
     await condition(() => s.reconcileRequested, waitMs, { summary: waitSummary(waitMs) });
   }
 
@@ -147,6 +147,8 @@ export async function ProtectionSupervisor(input: SupervisorInput = {}): Promise
       r.atMs ??= page.atMs;
       s.pages = page.pages;
       s.checkIntervalMs = page.checkIntervalMs;
+      // From the activity's answer (not the code), so histories of runs begun before it replay with their timers.
+      s.reconcileOffsetMs = page.reconcileOffsetMs ?? 0;
       for (const f of page.failures) r.errors[f.parentPrefixId] = `${f.errorType}: ${f.message}`;
       noticeMissing(page);
       // A page cut short by the start cap is read again by the next run: what was done is in s.children by then.

@@ -298,6 +298,8 @@ export interface SupervisorState {
   /** Pages of the mapping at the last successful read, and the check interval then. */
   pages: number | null;
   checkIntervalMs: number;
+  /** Where reconciles fall inside the interval (absent in runs begun before it was read: the plain grid). */
+  reconcileOffsetMs?: number;
   /** A reconcile was asked for (webhook) while one ran: the next one starts without waiting. */
   reconcileRequested: boolean;
 }

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { autoCohorts, loadCheckCohorts, queriesPerFiveMinutes } from '../../src/config/check-cohorts';
-import { cohortOf, cohortOffsetMs, currentCycleAtMs, nextCycleAtMs } from '../../src/domain/protection';
+import {
+  cohortOf,
+  cohortOffsetMs,
+  currentCycleAtMs,
+  nextCycleAtMs,
+  reconcileOffsetMs,
+} from '../../src/domain/protection';
 
 const MIN = 60_000;
 const dir = mkdtempSync(join(tmpdir(), 'mtaw-cohorts-'));
@@ -84,6 +90,17 @@ describe('cycle grid with cohorts', () => {
     );
     assert.equal(cohortOf(7, 1), 0);
     assert.equal(cohortOffsetMs(0, 1, MIN), 0);
+  });
+
+  it("the supervisor's reconciles fall half-way between two cohorts' cycles, never on one", () => {
+    for (const k of [1, 2, 3, 7, 12, 30, 60]) {
+      const at = reconcileOffsetMs(k, MIN);
+      const cohorts = Array.from({ length: k }, (_, c) => cohortOffsetMs(c, k, MIN));
+      const nearest = Math.min(...cohorts.map((o) => Math.abs(o - at)), MIN - at);
+      assert.ok(nearest >= Math.floor(MIN / k / 2) - 1, `K=${k}: ${nearest} ms from a cohort's cycle`);
+    }
+    assert.equal(reconcileOffsetMs(1, MIN), 30_000);
+    assert.equal(reconcileOffsetMs(1, 1000), 500);
   });
 
   it('a cohort steps exactly one interval from grid point to grid point, on its offset', () => {

@@ -57,6 +57,17 @@ describe('ProtectionSupervisor (time-skipping server, 60 s cycles)', function ()
     assert.ok(child.cycles >= 10);
     // 20 workflows measured ~10 cycles each: they shared one query per cycle (a retry or a cycle boundary may add one).
     assert.ok(graphql <= child.cycles + 2, `${graphql} GraphQL requests for ${child.cycles} cycles of 20 prefixes`);
+
+    // After the first, every reconcile is read half-way between two cycles of the prefixes (one cohort: +30 s).
+    const history = await env.client.workflow.getHandle(SUPERVISOR_WORKFLOW_ID).fetchHistory();
+    const reads = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readPrefixStatePage',
+    );
+    assert.ok(reads.length >= 9, `${reads.length} reconciles`);
+    for (const e of reads.slice(1)) {
+      const atMs = Number(e.eventTime!.seconds) * 1000 + Math.floor(e.eventTime!.nanos! / 1e6);
+      assert.ok(Math.abs((atMs % MIN) - 30_000) < 2_000, `reconcile at +${atMs % MIN} ms in the minute`);
+    }
   });
 
   it('withdraws each calm prefix exactly once when its calm period ends', async () => {
