@@ -1,7 +1,7 @@
 // Benchmark: Cloudflare calls per cycle and withdraw lateness for N advertised prefixes, production durations
 // (60 s cycles, 15 min calm) on the time-skipping server with real activities and the loopback Cloudflare.
 // Usage: npx tsx bench/engine-cycle-calls.ts [N ...]   (default: 1 50); CHECK_COHORTS=K in the environment spreads
-// the prefixes over K phase cohorts (default auto: 1 up to 250 prefixes).
+// the prefixes over K phase cohorts (default auto: 1 up to 50 prefixes).
 import { ensureSupervisor } from '../src/runtime/temporal';
 import { protectionWorkflowId, SUPERVISOR_WORKFLOW_ID } from '../src/workflows/ids';
 import { statusQuery, supervisorStatusQuery } from '../src/workflows/messages';

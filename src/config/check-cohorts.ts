@@ -5,8 +5,11 @@
 export const GRAPHQL_QUERIES_PER_5_MIN = 300;
 const FIVE_MINUTES_MS = 300_000;
 export const MAX_CHECK_COHORTS = 60;
-/** auto: one cohort per this many configured prefixes (a handful of prefixes keep ONE query per cycle). */
-export const PREFIXES_PER_AUTO_COHORT = 250;
+/**
+ * auto: one cohort per this many configured prefixes (a small fleet keeps ONE query per cycle). A cohort's cycles wake
+ * together, and on 2 cores 150 at once were late by 2.7 s (p99) where 50 were by 1.1 s (docs/scale.md).
+ */
+export const PREFIXES_PER_AUTO_COHORT = 50;
 /** auto stays within a fifth of the budget (60 queries per 5 minutes: 12 cohorts at 60 s cycles). */
 const AUTO_BUDGET_SHARE = 0.2;
 /** An explicit count may use at most half of the budget; the rest is for retries, manual reads and the monitor. */
@@ -29,7 +32,7 @@ function budgetCap(checkIntervalMs: number, share: number): number {
   return Math.max(1, Math.min(MAX_CHECK_COHORTS, perCycle));
 }
 
-/** auto: ceil(prefixes / 250), at least 1, at most what a fifth of the GraphQL budget allows at this interval. */
+/** auto: ceil(prefixes / 50), at least 1, at most what a fifth of the GraphQL budget allows at this interval. */
 export function autoCohorts(prefixCount: number, checkIntervalMs: number): number {
   const wanted = Math.max(1, Math.ceil(prefixCount / PREFIXES_PER_AUTO_COHORT));
   return Math.min(wanted, budgetCap(checkIntervalMs, AUTO_BUDGET_SHARE));

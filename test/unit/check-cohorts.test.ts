@@ -42,21 +42,21 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe('CHECK_COHORTS', () => {
-  it('auto: one cohort up to 250 prefixes, one more per 250, at most 12 at 60 s (60 queries per 5 minutes)', () => {
+  it('auto: one cohort up to 50 prefixes, one more per 50, at most 12 at 60 s (60 queries per 5 minutes)', () => {
     assert.deepEqual(
-      [1, 4, 250, 251, 1000, 2999, 10_000].map((n) => autoCohorts(n, MIN)),
-      [1, 1, 1, 2, 4, 12, 12],
+      [1, 4, 50, 51, 300, 550, 551, 10_000].map((n) => autoCohorts(n, MIN)),
+      [1, 1, 1, 2, 6, 11, 12, 12],
     );
     assert.equal(queriesPerFiveMinutes(autoCohorts(10_000, MIN), MIN), 60, 'a fifth of the 300 budget');
     // Longer intervals allow more cohorts for the same budget; 1 s cycles never spread (already one query a second).
-    assert.equal(autoCohorts(10_000, 5 * MIN), 40);
+    assert.equal(autoCohorts(10_000, 5 * MIN), 60);
     assert.equal(autoCohorts(10_000, 1000), 1);
   });
 
   it('is auto by default and resolves against the mapping and the interval', () => {
     assert.deepEqual(loadConfig(env(3)).checkCohorts, { setting: 'auto', count: 1 });
-    assert.deepEqual(loadConfig(env(600)).checkCohorts, { setting: 'auto', count: 3 });
-    assert.deepEqual(loadConfig(env(600, { CHECK_COHORTS: 'AUTO' })).checkCohorts, { setting: 'auto', count: 3 });
+    assert.deepEqual(loadConfig(env(120)).checkCohorts, { setting: 'auto', count: 3 });
+    assert.deepEqual(loadConfig(env(120, { CHECK_COHORTS: 'AUTO' })).checkCohorts, { setting: 'auto', count: 3 });
     assert.deepEqual(loadConfig(env(3, { CHECK_COHORTS: '2' })).checkCohorts, { setting: 2, count: 2 });
     assert.deepEqual(loadConfig(env(3, { CHECK_COHORTS: '30' })).checkCohorts, { setting: 30, count: 30 });
   });
