@@ -1,5 +1,6 @@
-// The embedded Temporal dev server of `npm start`: it creates the namespace the worker uses, and a server left behind
-// by a SIGKILLed parent is found through its pid file and stopped at the next start — never an unrelated process.
+// The embedded Temporal dev server of `npm start`: it creates the namespace the worker uses, keeps its SQLite file in
+// WAL, and a server left behind by a SIGKILLed parent is found through its pid file and stopped at the next start —
+// never an unrelated process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -75,6 +76,9 @@ describe('embedded Temporal server', function () {
     }
     await server.stop();
     assert.equal(existsSync(join(dir, 'ns', 'temporal-server.pid')), false, 'the pid file goes with the server');
+    // Bytes 18-19 of a SQLite header are the file format's write/read versions: 2 is WAL, 1 the rollback journal.
+    const header = readFileSync(join(dir, 'ns', 'temporal.db')).subarray(18, 20);
+    assert.deepEqual([...header], [2, 2], 'the server keeps its SQLite file in WAL mode');
   });
 
   it('a server orphaned by a SIGKILLed parent is stopped at the next start, which then succeeds', async () => {
