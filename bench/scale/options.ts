@@ -1,4 +1,5 @@
 // Command line of the scale bench: two presets (1 s cycles; 60 s cycles) and every knob they set.
+import { DEV_SERVER_SQLITE_PRAGMAS } from '../../src/runtime/embedded-server';
 import { compactDuration, parseDuration } from '../../src/domain/durations';
 
 export interface ScaleOptions {
@@ -32,6 +33,8 @@ export interface ScaleOptions {
   keep: boolean;
   /** Where each N's directory (server and worker SQLite files, logs) is made; e.g. /dev/shm to take fsync out. */
   parentDir: string | null;
+  /** The dev server's SQLite pragmas (--sqlite-pragma); null: the embedded server's default (WAL). */
+  sqlitePragmas: string[] | null;
 }
 
 export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] N [N ...]
@@ -54,11 +57,16 @@ export const USAGE = `usage: npx tsx bench/scale.ts [--preset 1s|60s] [options] 
   --json FILE      also write every figure as JSON
   --keep           keep each N's directory (worker logs, databases) and print its path
   --dir DIR        make each N's directory under DIR (default: the OS temp dir; /dev/shm takes disk fsyncs out)
+  --sqlite-pragma K=V   the dev server's SQLite pragma instead of the default journal_mode=wal (repeatable;
+                   journal_mode=delete measures the rollback journal)
   default N: 100 1000 5000 10000`;
 
 const PRESETS: Record<
   ScaleOptions['preset'],
-  Omit<ScaleOptions, 'sizes' | 'tuning' | 'jsonFile' | 'keep' | 'stopOnBreak' | 'liftServerLimits' | 'parentDir'>
+  Omit<
+    ScaleOptions,
+    'sizes' | 'tuning' | 'jsonFile' | 'keep' | 'stopOnBreak' | 'liftServerLimits' | 'parentDir' | 'sqlitePragmas'
+  >
 > = {
   '1s': {
     preset: '1s',
@@ -119,6 +127,7 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
     jsonFile: null,
     keep: false,
     parentDir: null,
+    sqlitePragmas: null,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -205,6 +214,16 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
       case '--dir':
         o.parentDir = value(i++, a);
         break;
+      case '--sqlite-pragma': {
+        const kv = value(i++, a);
+        if (!/^(journal_mode|synchronous)=[a-z0-9]+$/i.test(kv)) {
+          throw new UsageError(
+            `${a} ${kv}: write it as journal_mode=… or synchronous=… (the ones the dev server takes)`,
+          );
+        }
+        (o.sqlitePragmas ??= []).push(kv);
+        break;
+      }
       default: {
         const n = Number(a);
         if (!Number.isInteger(n) || n < 2 || n > 65_000) throw new UsageError(`unknown argument ${a}`);
@@ -226,7 +245,7 @@ export function describeOptions(o: ScaleOptions): string {
       : 'no attack phase',
     `sample ${o.sample} histories, budget ${o.budgetMs === null ? 'auto' : d(o.budgetMs)} per N, held = p99 lag < ${d(o.lagLimitMs)}, ≥ 95% of cycles, none skipped, no errors`,
     `Cloudflare rate limits ${o.cloudflareRateLimits ? 'on' : 'off'}, restart ${o.restart ? 'measured' : 'skipped'}${o.liftServerLimits ? ', SERVER LIMITS LIFTED (pending children/signals 100k, payloads 64 MB)' : ''}`,
-    `files under ${o.parentDir ?? 'the OS temp dir'}; tuning: ${
+    `files under ${o.parentDir ?? 'the OS temp dir'}; server SQLite ${(o.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS).join(' ')}; tuning: ${
       Object.entries(o.tuning)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ') || 'defaults (WORKER_* unset)'

@@ -114,6 +114,7 @@ export async function runSize(n: number, o: ScaleOptions, say: (line: string) =>
     cloudflareRateLimits: o.cloudflareRateLimits,
     liftServerLimits: o.liftServerLimits,
     parentDir: o.parentDir,
+    sqlitePragmas: o.sqlitePragmas,
     workerEnv: {
       CHECK_INTERVAL: `${o.intervalMs}ms`,
       ATTACK_LOOKBACK: `${o.lookbackMs}ms`,

@@ -47,6 +47,8 @@ export interface WorldOptions {
   cloudflareRateLimits: boolean;
   liftServerLimits: boolean;
   parentDir?: string | null;
+  /** The dev server's SQLite pragmas; null: the embedded server's default. */
+  sqlitePragmas?: string[] | null;
 }
 
 export interface WorkerProc {
@@ -100,6 +102,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       uiPort: null,
       logFile: join(dir, 'temporal-server.log'),
       extraArgs: opts.liftServerLimits ? LIFTED_LIMITS.flatMap((kv) => ['--dynamic-config-value', kv]) : [],
+      ...(opts.sqlitePragmas ? { sqlitePragmas: opts.sqlitePragmas } : {}),
     });
     cleanups.push(() => server.stop());
     const cf = await startCloudflareSimulator({
